@@ -1,0 +1,191 @@
+// The one catalogue of event types (= routing keys), their versions, publishing exchange and payload schemas.
+import { z } from 'zod';
+
+export const pointSchema = z.object({
+  lat: z.number().min(-90).max(90),
+  lng: z.number().min(-180).max(180),
+});
+export type Point = z.infer<typeof pointSchema>;
+
+export const moneySchema = z.object({
+  amount: z.number().int().nonnegative(),
+  currency: z.string().length(3),
+});
+export type Money = z.infer<typeof moneySchema>;
+
+export const paymentMethodSchema = z.string().min(1).max(64);
+
+const personRef = z.object({ id: z.string().min(1), name: z.string(), email: z.string().email() });
+export type PersonRef = z.infer<typeof personRef>;
+
+const isoTime = z.string().datetime({ offset: true });
+
+export const releaseReasonSchema = z.enum(['payment_declined', 'cancelled', 'completed']);
+export type ReleaseReason = z.infer<typeof releaseReasonSchema>;
+export const cancelReasonSchema = z.enum(['payment_declined', 'rider_cancelled']);
+export type CancelReason = z.infer<typeof cancelReasonSchema>;
+export const templateSchema = z.enum(['ride-confirmed', 'ride-rejected', 'ride-cancelled', 'receipt']);
+export type Template = z.infer<typeof templateSchema>;
+
+/** Exchanges are named after the publishing service (DESIGN §1); BROKER_PREFIX is added by the messaging layer. */
+export const exchanges = {
+  ride: 'ride.events',
+  driver: 'driver.events',
+  payment: 'payment.events',
+  notification: 'notification.events',
+} as const;
+export type ExchangeName = (typeof exchanges)[keyof typeof exchanges];
+
+function entry<S extends z.ZodTypeAny>(exchange: ExchangeName, schema: S, version = 1) {
+  return { exchange, schema, version };
+}
+
+// Payloads are self-contained: each carries what every consumer needs, so arrival order never matters (DESIGN §2).
+export const eventCatalogue = {
+  'ride.requested': entry(
+    exchanges.ride,
+    z.object({
+      rideId: z.string().min(1),
+      rider: personRef,
+      pickup: pointSchema,
+      dropoff: pointSchema,
+      paymentMethod: paymentMethodSchema,
+      requestedAt: isoTime,
+    }),
+  ),
+  'ride.confirmed': entry(
+    exchanges.ride,
+    z.object({
+      rideId: z.string().min(1),
+      rider: personRef,
+      driver: personRef,
+      pickup: pointSchema,
+      dropoff: pointSchema,
+      fare: moneySchema.optional(),
+    }),
+  ),
+  'ride.rejected': entry(
+    exchanges.ride,
+    z.object({ rideId: z.string().min(1), rider: personRef, reason: z.string() }),
+  ),
+  'ride.cancelled': entry(
+    exchanges.ride,
+    z.object({
+      rideId: z.string().min(1),
+      rider: personRef,
+      driver: personRef.optional(),
+      reason: cancelReasonSchema,
+    }),
+  ),
+  'ride.completed': entry(
+    exchanges.ride,
+    z.object({
+      rideId: z.string().min(1),
+      rider: personRef,
+      driver: personRef,
+      fare: moneySchema.optional(),
+      completedAt: isoTime,
+    }),
+  ),
+  'ride.rated': entry(
+    exchanges.ride,
+    z.object({
+      rideId: z.string().min(1),
+      riderId: z.string().min(1),
+      driverId: z.string().min(1),
+      stars: z.number().int().min(1).max(5),
+    }),
+  ),
+  'driver.assigned': entry(
+    exchanges.driver,
+    z.object({
+      rideId: z.string().min(1),
+      driver: personRef,
+      riderId: z.string().min(1),
+      pickup: pointSchema,
+      dropoff: pointSchema,
+      paymentMethod: paymentMethodSchema,
+      distanceKm: z.number().nonnegative(),
+    }),
+  ),
+  'driver.unavailable': entry(
+    exchanges.driver,
+    z.object({ rideId: z.string().min(1), riderId: z.string().min(1), reason: z.string() }),
+  ),
+  'driver.released': entry(
+    exchanges.driver,
+    z.object({ rideId: z.string().min(1), driverId: z.string().min(1), reason: releaseReasonSchema }),
+  ),
+  'fare.calculated': entry(
+    exchanges.payment,
+    z.object({
+      rideId: z.string().min(1),
+      amount: z.number().int().nonnegative(),
+      currency: z.string().length(3),
+      distanceKm: z.number().nonnegative(),
+    }),
+  ),
+  'payment.authorized': entry(
+    exchanges.payment,
+    z.object({
+      rideId: z.string().min(1),
+      paymentId: z.string().min(1),
+      amount: z.number().int().nonnegative(),
+      currency: z.string().length(3),
+      driver: personRef,
+    }),
+  ),
+  'payment.declined': entry(
+    exchanges.payment,
+    z.object({
+      rideId: z.string().min(1),
+      paymentId: z.string().min(1),
+      driverId: z.string().min(1),
+      reason: z.string(),
+    }),
+  ),
+  'payment.voided': entry(
+    exchanges.payment,
+    z.object({ rideId: z.string().min(1), paymentId: z.string().min(1) }),
+  ),
+  'payment.captured': entry(
+    exchanges.payment,
+    z.object({
+      rideId: z.string().min(1),
+      paymentId: z.string().min(1),
+      riderId: z.string().min(1),
+      driverId: z.string().min(1),
+      amount: z.number().int().nonnegative(),
+      currency: z.string().length(3),
+      capturedAt: isoTime,
+    }),
+  ),
+  'notification.sent': entry(
+    exchanges.notification,
+    z.object({
+      rideId: z.string().min(1),
+      notificationId: z.string().min(1),
+      recipient: z.string().email(),
+      template: templateSchema,
+    }),
+  ),
+  'notification.failed': entry(
+    exchanges.notification,
+    z.object({
+      rideId: z.string().min(1),
+      notificationId: z.string().min(1),
+      recipient: z.string().email(),
+      template: templateSchema,
+      error: z.string(),
+    }),
+  ),
+} as const;
+
+export type EventCatalogue = typeof eventCatalogue;
+export type EventType = keyof EventCatalogue;
+export type PayloadOf<T extends EventType> = z.infer<EventCatalogue[T]['schema']>;
+export const eventTypes = Object.keys(eventCatalogue) as EventType[];
+
+export function exchangeOf(type: EventType): ExchangeName {
+  return eventCatalogue[type].exchange;
+}
