@@ -7,3 +7,7 @@ export * from './logger';
 export * from './metrics';
 export * from './store/port';
 export * from './messaging/handler';
+export * from './messaging/dispatch';
+export * from './waitFor';
+export * from './http/types';
+export * from './http/validate';
