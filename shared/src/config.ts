@@ -21,6 +21,8 @@ export const baseConfigSchema = z.object({
     .default('1000,5000,25000,60000')
     .transform((s) => s.split(',').map(Number)),
   PREFETCH: z.coerce.number().int().min(1).max(10000).default(32),
+  /** ISO 4217 code of every amount (fares, payments, trip totals), in integer minor units. */
+  CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'a 3-letter ISO 4217 code').default('EUR'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10000),
 });
 export type BaseConfig = z.infer<typeof baseConfigSchema>;

@@ -1,0 +1,64 @@
+// Recomputes every driver's trip-history summary from the trip records, reports each drift, and repairs it when asked.
+import type { Logger, Store } from '@ridehail/shared';
+import { emptySummary, recompute, totalsOf, withTotals, type SummaryTotals } from '../domain/summary';
+import { drivers, driverTripSummaries, rideAssignments } from '../store/collections';
+
+export interface Drift {
+  person: string;
+  field: string;
+  stored: unknown;
+  recomputed: unknown;
+}
+
+export interface RebuildOptions {
+  repair: boolean;
+  /** Currency of a summary created by a repair (CURRENCY, default EUR); an existing summary keeps its own. */
+  currency?: string;
+}
+
+const fields: { field: string; of: (t: SummaryTotals) => unknown }[] = [
+  { field: 'completed', of: (t) => t.completed },
+  { field: 'earnings.amount', of: (t) => t.earnings },
+  { field: 'rating.count', of: (t) => t.ratingCount },
+  { field: 'rating.sum', of: (t) => t.ratingSum },
+  { field: 'lastTripAt', of: (t) => t.lastTripAt },
+];
+
+/** Invariant 6: every stored summary equals its recomputation. Each driver is checked (and repaired) in its own unit of work. */
+export async function rebuildDriverTripHistory(store: Store, logger: Logger, options: RebuildOptions): Promise<Drift[]> {
+  const people = new Set<string>();
+  for (const d of await store.read(drivers).find({})) people.add(d.id);
+  for (const s of await store.read(driverTripSummaries).find({})) people.add(s.id);
+
+  const drifts: Drift[] = [];
+  for (const person of [...people].sort()) {
+    const found = await store.run(async (tx) => {
+      const trips = await tx.repo(rideAssignments).find({ driverId: person });
+      const summaries = tx.repo(driverTripSummaries);
+      const stored = await summaries.get(person);
+      // A missing summary reads as zeros (that is what GET answers), so only non-zero totals make it a drift.
+      const current = stored ?? emptySummary(person, options.currency ?? firstCurrency(trips) ?? 'EUR');
+      const recomputed = recompute(person, trips);
+      const storedTotals = totalsOf(current);
+      const diff = fields
+        .filter(({ of }) => of(storedTotals) !== of(recomputed))
+        .map(({ field, of }) => ({ person, field, stored: of(storedTotals), recomputed: of(recomputed) }));
+      if (diff.length > 0 && options.repair) {
+        const repaired = withTotals(current, recomputed);
+        if (stored === null) await summaries.insert(repaired);
+        else await summaries.update(repaired);
+      }
+      return diff;
+    });
+    for (const d of found) {
+      logger.warn(`trip-history drift: driver ${d.person} ${d.field} stored ${JSON.stringify(d.stored)}, recomputed ${JSON.stringify(d.recomputed)}${options.repair ? ' (repaired)' : ''}`, { drift: d });
+    }
+    drifts.push(...found);
+  }
+  logger.info(`driver trip history: ${people.size} driver(s) checked, ${drifts.length} drift(s) found${options.repair ? ' and repaired' : ''}`);
+  return drifts;
+}
+
+function firstCurrency(trips: { earned?: { currency: string } }[]): string | undefined {
+  return trips.find((t) => t.earned !== undefined)?.earned?.currency;
+}

@@ -1,0 +1,77 @@
+// `npm run stack`: the four services as separate processes against the local broker, until Ctrl-C.
+import { checkBroker, redactUrl } from './lib/broker';
+import { prefixedOutput, startStack } from './lib/stack';
+
+function say(line: string): void {
+  process.stdout.write(`[stack] ${line}\n`);
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const mongoUrl = env['MONGO_URL'] || undefined;
+  const amqpUrl = env['AMQP_URL'] || 'amqp://localhost';
+  if (!mongoUrl) {
+    process.stdout.write(
+      '\n' +
+        '  ************************************************************************\n' +
+        '  *  MONGO_URL is not set: every service keeps its data IN MEMORY.        *\n' +
+        '  *  Everything is lost when the stack stops. Set MONGO_URL (a replica    *\n' +
+        '  *  set, e.g. mongodb://localhost:27017/?replicaSet=rs0) to keep it.     *\n' +
+        '  ************************************************************************\n\n',
+    );
+  }
+  await checkBroker(amqpUrl);
+  say(`broker ${redactUrl(amqpUrl)}${env['BROKER_PREFIX'] ? `, BROKER_PREFIX '${env['BROKER_PREFIX']}'` : ''}; store ${mongoUrl ?? 'memory'}`);
+
+  const stack = await startStack({
+    amqpUrl,
+    mongoUrl,
+    brokerPrefix: env['BROKER_PREFIX'] ?? '',
+    mongoDbPrefix: env['MONGO_DB_PREFIX'] ?? '',
+    smtpUrl: env['SMTP_URL'] || undefined,
+    output: prefixedOutput(),
+    runtime: env['STACK_RUNTIME'] === 'dist' || env['STACK_RUNTIME'] === 'tsx' ? env['STACK_RUNTIME'] : 'auto',
+    readyTimeoutMs: 90_000,
+  });
+  if (stack.smtp) say(`SMTP_URL unset: mails go to an in-process sink on ${stack.smtp.url} (counted, not delivered)`);
+  for (const p of stack.processes) say(`${p.service.name.padEnd(20)} ready on ${p.url}  (pid ${p.pid}, ${p.runtime === 'dist' ? 'node dist' : 'tsx'})`);
+  say('all four services ready. Management UI: http://localhost:15672 (guest/guest). Ctrl-C stops everything.');
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      say(`${signal} again: killing the services now`);
+      for (const p of stack.processes) process.kill(p.pid, 'SIGKILL');
+      return;
+    }
+    say(`${signal}: stopping the services (they finish in-flight work first; Ctrl-C again to kill)`);
+    stack
+      .stop()
+      .then((codes) => {
+        say(`stopped: ${Object.entries(codes).map(([name, code]) => `${name} ${code}`).join(', ')}${stack.smtp ? `; the sink caught ${stack.smtp.mails.length} mail(s)` : ''}`);
+        process.exit(Object.values(codes).every((c) => c === 0) ? 0 : 1);
+      })
+      .catch((err: unknown) => {
+        say(`stop failed: ${(err as Error).message}`);
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  // A service that dies on its own takes the stack down with it, so nothing runs half-started.
+  for (const p of stack.processes) {
+    void p.exited.then((code) => {
+      if (signals === 0) {
+        say(`${p.service.name} exited on its own (${code}); stopping the others`);
+        onSignal('SIGTERM');
+      }
+    });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`[stack] could not start: ${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,73 @@
+// The express app factory every service uses: body rules, request ids, health/readiness/metrics, problem+json.
+import { randomUUID } from 'node:crypto';
+import express, { Router, type Express, type NextFunction, type Request, type Response } from 'express';
+import { AppError } from '../errors';
+import { withContext, type Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import { problemHandler, sendProblem, toProblem } from './problem';
+
+export interface HttpAppOptions {
+  service: string;
+  logger: Logger;
+  metrics: Metrics;
+  /** Resolves true when store and broker are connected and the topology is declared. */
+  readiness: () => Promise<boolean>;
+  mount: (router: Router) => void;
+  bodyLimit?: string;
+}
+
+const hasBody = (req: Request) => req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+
+export function createHttpApp(options: HttpAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const incoming = req.header('x-request-id');
+    const requestId = incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+    res.locals['requestId'] = requestId;
+    res.setHeader('x-request-id', requestId);
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', service: options.service });
+  });
+  app.get('/readyz', (_req, res, next) => {
+    options
+      .readiness()
+      .then((ready) => {
+        res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', service: options.service });
+      })
+      .catch(next);
+  });
+  app.get('/metrics', (_req, res, next) => {
+    options.metrics.registry
+      .metrics()
+      .then((text) => {
+        res.type(options.metrics.registry.contentType).send(text);
+      })
+      .catch(next);
+  });
+
+  // A body must be JSON: anything else is 415 before it is parsed (DESIGN §3).
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (hasBody(req) && !req.is('application/json') && !req.is('application/*+json')) {
+      sendProblem(res, toProblem(new AppError('unsupported-media-type', `content type ${req.header('content-type') ?? '(none)'} is not application/json`), req.originalUrl));
+      return;
+    }
+    next();
+  });
+  app.use(express.json({ limit: options.bodyLimit ?? '16kb', type: ['application/json', 'application/*+json'] }));
+
+  const router = Router();
+  options.mount(router);
+  app.use(router);
+
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    next(new AppError('not_found', `no route for ${req.method} ${req.path}`));
+  });
+  app.use(problemHandler(withContext(options.logger, { component: 'http' })));
+  return app;
+}

@@ -1,0 +1,221 @@
+// The in-memory evaluation of the port's small query language: filters, sorts, deep copies, distances and retries.
+import type { Filter, FindOptions, Sort } from './port';
+
+export type Doc = Record<string, unknown>;
+
+/** Deep copy of a JSON-like value (Dates kept as Dates); `undefined` fields are dropped, as MongoDB would not store them. */
+export function cloneDoc<T>(value: T): T {
+  return cloneValue(value) as T;
+}
+
+function cloneValue(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Date) return new Date(value.getTime());
+  if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : cloneValue(v)));
+  const out: Doc = {};
+  for (const [k, v] of Object.entries(value as Doc)) if (v !== undefined) out[k] = cloneValue(v);
+  return out;
+}
+
+/** The value at a dotted path, or `undefined` when any step is missing. */
+export function getPath(doc: unknown, path: string): unknown {
+  let cur: unknown = doc;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
+    cur = (cur as Doc)[part];
+  }
+  return cur;
+}
+
+function hasPath(doc: unknown, path: string): boolean {
+  let cur: unknown = doc;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object' || Array.isArray(cur) || !(part in (cur as Doc))) return false;
+    cur = (cur as Doc)[part];
+  }
+  return true;
+}
+
+// MongoDB's type bracketing, reduced to the types JSON aggregates and the outbox use.
+function typeRank(v: unknown): number {
+  if (v === undefined || v === null) return 1;
+  if (typeof v === 'number') return 2;
+  if (typeof v === 'string') return 3;
+  if (Array.isArray(v)) return 5;
+  if (v instanceof Date) return 8;
+  if (typeof v === 'boolean') return 7;
+  if (typeof v === 'object') return 4;
+  return 9;
+}
+
+/** Total order used by sorts (missing/null first ascending, then numbers, strings, objects, arrays, booleans, dates). */
+export function compareValues(a: unknown, b: unknown): number {
+  const ra = typeRank(a);
+  const rb = typeRank(b);
+  if (ra !== rb) return ra - rb;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (a instanceof Date && b instanceof Date) return a.getTime() - b.getTime();
+  if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
+  const sa = canonicalKey(a);
+  const sb = canonicalKey(b);
+  return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+/** A string equal for equal values: the key of unique indexes and of deep equality. */
+export function canonicalKey(v: unknown): string {
+  return JSON.stringify(v === undefined ? null : v, (_k, val: unknown) => {
+    if (val instanceof Date) return { $date: val.getTime() };
+    if (val !== null && typeof val === 'object' && !Array.isArray(val)) {
+      const sorted: Doc = {};
+      for (const key of Object.keys(val as Doc).sort()) sorted[key] = (val as Doc)[key];
+      return sorted;
+    }
+    return val;
+  });
+}
+
+function valuesEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if ((a === null || a === undefined) && (b === null || b === undefined)) return true;
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  return canonicalKey(a) === canonicalKey(b);
+}
+
+/** Equality as MongoDB sees it: a stored array matches a scalar it contains; null matches missing. */
+function matchesEq(stored: unknown, wanted: unknown): boolean {
+  if (valuesEqual(stored, wanted)) return true;
+  if (Array.isArray(stored) && !Array.isArray(wanted)) return stored.some((s) => valuesEqual(s, wanted));
+  return false;
+}
+
+function comparable(stored: unknown, bound: unknown): boolean {
+  return stored !== null && stored !== undefined && typeRank(stored) === typeRank(bound);
+}
+
+const operators = new Set(['$eq', '$ne', '$in', '$lt', '$lte', '$gt', '$gte', '$exists']);
+
+function isOperatorObject(v: unknown): v is Doc {
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Date) return false;
+  const keys = Object.keys(v);
+  return keys.length > 0 && keys.every((k) => k.startsWith('$'));
+}
+
+function matchesCondition(doc: Doc, path: string, cond: unknown): boolean {
+  const stored = getPath(doc, path);
+  if (!isOperatorObject(cond)) return matchesEq(stored, cond);
+  for (const [op, arg] of Object.entries(cond)) {
+    if (arg === undefined) continue;
+    if (!operators.has(op)) throw new Error(`unsupported query operator ${op} on ${path}`);
+    switch (op) {
+      case '$eq':
+        if (!matchesEq(stored, arg)) return false;
+        break;
+      case '$ne':
+        if (matchesEq(stored, arg)) return false;
+        break;
+      case '$in':
+        if (!Array.isArray(arg)) throw new Error(`$in on ${path} needs an array`);
+        if (!arg.some((a) => matchesEq(stored, a))) return false;
+        break;
+      case '$exists':
+        if (hasPath(doc, path) !== Boolean(arg)) return false;
+        break;
+      default: {
+        const candidates = Array.isArray(stored) ? stored : [stored];
+        const ok = candidates.some((s) => {
+          if (!comparable(s, arg)) return false;
+          const c = compareValues(s, arg);
+          return op === '$lt' ? c < 0 : op === '$lte' ? c <= 0 : op === '$gt' ? c > 0 : c >= 0;
+        });
+        if (!ok) return false;
+      }
+    }
+  }
+  return true;
+}
+
+export function matches(doc: Doc, filter: Filter<Doc> | Record<string, unknown>): boolean {
+  for (const [path, cond] of Object.entries(filter)) {
+    if (cond === undefined) continue;
+    if (path.startsWith('$')) throw new Error(`unsupported top-level query operator ${path}`);
+    if (!matchesCondition(doc, path, cond)) return false;
+  }
+  return true;
+}
+
+/** Stable multi-field sort (ties keep the given order, i.e. insertion order). */
+export function sortDocs<T extends Doc>(docs: T[], sort: Sort[] | undefined): T[] {
+  if (!sort || sort.length === 0) return docs;
+  return docs
+    .map((doc, i) => ({ doc, i }))
+    .sort((a, b) => {
+      for (const s of sort) {
+        const c = compareValues(getPath(a.doc, s.field), getPath(b.doc, s.field));
+        if (c !== 0) return s.direction === 1 ? c : -c;
+      }
+      return a.i - b.i;
+    })
+    .map((x) => x.doc);
+}
+
+/** Filters, sorts and limits a list of documents (not copied). */
+export function query<T extends Doc>(docs: Iterable<T>, filter: Filter<Doc> | Record<string, unknown>, options: FindOptions = {}): T[] {
+  const found: T[] = [];
+  for (const d of docs) if (matches(d, filter)) found.push(d);
+  const sorted = sortDocs(found, options.sort);
+  return options.limit !== undefined && options.limit > 0 ? sorted.slice(0, options.limit) : sorted;
+}
+
+/** MongoDB's spherical Earth radius for 2dsphere queries, so both adapters measure alike. */
+export const EARTH_RADIUS_METERS = 6_378_100;
+
+export function haversineMeters(lng1: number, lat1: number, lng2: number, lat2: number): number {
+  const rad = Math.PI / 180;
+  const dLat = (lat2 - lat1) * rad;
+  const dLng = (lng2 - lng1) * rad;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLng / 2) ** 2;
+  return 2 * EARTH_RADIUS_METERS * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+/** The [lng, lat] of a GeoJSON Point, or null when the value is not one. */
+export function pointCoordinates(value: unknown): [number, number] | null {
+  if (value === null || typeof value !== 'object') return null;
+  const v = value as Doc;
+  if (v.type !== 'Point' || !Array.isArray(v.coordinates)) return null;
+  const [lng, lat] = v.coordinates as unknown[];
+  return typeof lng === 'number' && typeof lat === 'number' ? [lng, lat] : null;
+}
+
+/** Removes `id`/`version` from a partial update: the adapters own those fields. */
+export function cleanSet(set: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(set)) if (k !== 'id' && k !== 'version' && k !== '_id') out[k] = v;
+  return out;
+}
+
+/** Applies a top-level `set` to a copy of `doc`: an `undefined` value removes the field. */
+export function applySet(doc: Doc, set: Record<string, unknown>): Doc {
+  const out: Doc = { ...doc };
+  for (const [k, v] of Object.entries(cleanSet(set))) {
+    if (v === undefined) delete out[k];
+    else out[k] = cloneValue(v);
+  }
+  return out;
+}
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  baseDelayMs: number;
+}
+
+/** Small jittered exponential backoff between whole-work retries, so racing units of work spread out. */
+export function backoffDelay(attempt: number, baseDelayMs: number): number {
+  const cap = baseDelayMs * 2 ** Math.min(attempt - 1, 6);
+  return Math.floor(Math.random() * cap) + 1;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

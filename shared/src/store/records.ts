@@ -1,0 +1,29 @@
+// Builds the stored outbox row (DESIGN §5) from an envelope; shared by both store adapters.
+import type { Envelope } from '../envelope';
+import { eventCatalogue } from '../events';
+import type { OutboxRecord } from './port';
+import { cloneDoc } from './query';
+
+/** The outbox row of DESIGN §5 for an envelope; the exchange is unprefixed (BROKER_PREFIX belongs to messaging). */
+export function outboxRecordOf(envelope: Envelope): OutboxRecord {
+  const headers: OutboxRecord['headers'] = {
+    version: envelope.version,
+    source: envelope.source,
+    correlationId: envelope.correlationId,
+  };
+  if (envelope.causationId !== undefined) headers.causationId = envelope.causationId;
+  return {
+    id: envelope.id,
+    type: envelope.type,
+    exchange: eventCatalogue[envelope.type].exchange,
+    routingKey: envelope.type,
+    headers,
+    payload: cloneDoc(envelope.payload),
+    occurredAt: new Date(envelope.occurredAt),
+    status: 'PENDING',
+    attempts: 0,
+    lockedBy: null,
+    lockedUntil: null,
+    dispatchedAt: null,
+  };
+}
