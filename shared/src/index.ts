@@ -14,7 +14,6 @@ export * from './http/validate';
 export * from './paging';
 export * from './http/problem';
 export * from './http/app';
-export * from './runtime';
 export * from './store/memory';
 export * from './store/mongo';
 export * from './store/factory';
