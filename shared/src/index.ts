@@ -17,3 +17,8 @@ export * from './http/app';
 export * from './store/memory';
 export * from './store/mongo';
 export * from './store/factory';
+export * from './messaging/connection';
+export * from './messaging/topology';
+export * from './messaging/publisher';
+export * from './messaging/consumer';
+export * from './messaging/relay';

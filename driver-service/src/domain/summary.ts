@@ -12,7 +12,13 @@ export interface TripContribution {
   lastTripAt: string | null;
 }
 
-export const noContribution: TripContribution = Object.freeze({ completed: 0, earnings: 0, ratingSum: 0, ratingCount: 0, lastTripAt: null });
+export const noContribution: TripContribution = Object.freeze({
+  completed: 0,
+  earnings: 0,
+  ratingSum: 0,
+  ratingCount: 0,
+  lastTripAt: null,
+});
 
 /** The stored summary document, one per driver (id = driver id). */
 export interface DriverTripSummary {
@@ -64,7 +70,11 @@ export function emptySummary(driverId: string, currency: string): DriverTripSumm
 }
 
 /** summary + contribution(after) − contribution(before); null when the trip's change does not move this driver's totals. */
-export function applyTripChange(summary: DriverTripSummary, before: RideAssignment | null, after: RideAssignment): DriverTripSummary | null {
+export function applyTripChange(
+  summary: DriverTripSummary,
+  before: RideAssignment | null,
+  after: RideAssignment,
+): DriverTripSummary | null {
   const old = contributionTo(summary.id, before);
   const now = contributionTo(summary.id, after);
   if (sameContribution(old, now)) return null;

@@ -6,7 +6,14 @@ import { saveTrip } from '../tripHistory/persist';
 import type { HandlerDeps } from './deps';
 import { releaseHeldDriver } from './releaseHeldDriver';
 
-export async function cancelTrip(uow: UnitOfWork, deps: HandlerDeps, rideId: string, reason: CancelReason, at: string, logger: Logger): Promise<void> {
+export async function cancelTrip(
+  uow: UnitOfWork,
+  deps: HandlerDeps,
+  rideId: string,
+  reason: CancelReason,
+  at: string,
+  logger: Logger,
+): Promise<void> {
   const trip = await uow.tx.repo(rideAssignments).get(rideId);
   const outcome = cancel(trip, rideId, reason, at);
   if (outcome === null) {

@@ -8,7 +8,11 @@ import type { HandlerDeps } from './deps';
 export function recordEarningsOnPaymentCaptured(deps: HandlerDeps): EventHandler<'payment.captured'> {
   return transactional<'payment.captured'>(async (p, uow, ctx) => {
     const trip = await uow.tx.repo(rideAssignments).get(p.rideId);
-    const next = recordCapture(trip, p.rideId, { paymentId: p.paymentId, amount: { amount: p.amount, currency: p.currency }, at: p.capturedAt });
+    const next = recordCapture(trip, p.rideId, {
+      paymentId: p.paymentId,
+      amount: { amount: p.amount, currency: p.currency },
+      at: p.capturedAt,
+    });
     if (next === null) {
       ctx.logger.info(`capture of ride ${p.rideId} already recorded; nothing to do`);
       return;

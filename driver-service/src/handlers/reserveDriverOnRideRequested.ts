@@ -17,11 +17,13 @@ export function reserveDriverOnRideRequested(deps: HandlerDeps): EventHandler<'r
       return;
     }
     const at = now();
-    const driver = await uow.tx.repo(drivers).findNearestAndUpdate(
-      reservableFilter,
-      { field: 'location', lng: p.pickup.lng, lat: p.pickup.lat, maxDistanceMeters: deps.radiusKm * 1000 },
-      reservationFor(p.rideId, at),
-    );
+    const driver = await uow.tx
+      .repo(drivers)
+      .findNearestAndUpdate(
+        reservableFilter,
+        { field: 'location', lng: p.pickup.lng, lat: p.pickup.lat, maxDistanceMeters: deps.radiusKm * 1000 },
+        reservationFor(p.rideId, at),
+      );
     if (driver === null) {
       await saveTrip(uow.tx, existing, markUnavailable(existing, p.rideId, at), deps.currency);
       await uow.emit('driver.unavailable', {

@@ -1,5 +1,4 @@
 // driver-service's HTTP API (DESIGN §3, §9): drivers, their positions, and their trip history.
-import { randomUUID } from 'node:crypto';
 import {
   decodeCursor,
   NotFoundError,
@@ -16,6 +15,7 @@ import { newDriver, relocate, type Driver } from '../domain/driver';
 import { emptySummary, summaryView } from '../domain/summary';
 import type { RideAssignment } from '../domain/trip';
 import { drivers, driverTripSummaries, rideAssignments } from '../store/collections';
+import { timeOrderedId } from './ids';
 import { createDriverBody, driverIdParams, driverJson, listDriversQuery, locationBody, tripJson, tripsQuery } from './schemas';
 
 export interface DriverRouteDeps extends RouteDeps {
@@ -29,8 +29,8 @@ export function mountDriverRoutes(router: Router, deps: DriverRouteDeps): void {
     '/drivers',
     route(async (req, res) => {
       const body = parseBody(createDriverBody, req.body);
-      const at = new Date().toISOString();
-      const driver = newDriver({ id: randomUUID(), ...body }, at);
+      const now = Date.now();
+      const driver = newDriver({ id: timeOrderedId(now), ...body }, new Date(now).toISOString());
       await store.run(async (tx) => {
         await tx.repo(drivers).insert(driver);
         // The summary exists from the start, so handlers only ever update it.

@@ -5,7 +5,12 @@ import type { RideAssignment } from '../domain/trip';
 import { driverTripSummaries, rideAssignments } from '../store/collections';
 
 /** `before` is the record as loaded (null when new); `after` the domain's next state, carrying `before`'s version. */
-export async function saveTrip(tx: Transaction, before: RideAssignment | null, after: RideAssignment, currency: string): Promise<RideAssignment> {
+export async function saveTrip(
+  tx: Transaction,
+  before: RideAssignment | null,
+  after: RideAssignment,
+  currency: string,
+): Promise<RideAssignment> {
   const trips = tx.repo(rideAssignments);
   const saved = before === null ? await trips.insert(after) : await trips.update(after);
   if (after.driverId === undefined) return saved;

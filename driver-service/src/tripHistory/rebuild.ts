@@ -51,11 +51,16 @@ export async function rebuildDriverTripHistory(store: Store, logger: Logger, opt
       return diff;
     });
     for (const d of found) {
-      logger.warn(`trip-history drift: driver ${d.person} ${d.field} stored ${JSON.stringify(d.stored)}, recomputed ${JSON.stringify(d.recomputed)}${options.repair ? ' (repaired)' : ''}`, { drift: d });
+      logger.warn(
+        `trip-history drift: driver ${d.person} ${d.field} stored ${JSON.stringify(d.stored)}, recomputed ${JSON.stringify(d.recomputed)}${options.repair ? ' (repaired)' : ''}`,
+        { drift: d },
+      );
     }
     drifts.push(...found);
   }
-  logger.info(`driver trip history: ${people.size} driver(s) checked, ${drifts.length} drift(s) found${options.repair ? ' and repaired' : ''}`);
+  logger.info(
+    `driver trip history: ${people.size} driver(s) checked, ${drifts.length} drift(s) found${options.repair ? ' and repaired' : ''}`,
+  );
   return drifts;
 }
 

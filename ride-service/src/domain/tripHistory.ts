@@ -75,26 +75,29 @@ export function recomputeSummary(riderId: string, trips: Iterable<Ride>, currenc
   return summary;
 }
 
-export const summaryFields = ['requested', 'completed', 'cancelled', 'rejected', 'spent', 'lastTripAt'] as const;
-export type SummaryField = (typeof summaryFields)[number];
+const summaryFields: ReadonlyArray<{ field: string; of: (s: RiderSummary) => number | string | null }> = [
+  { field: 'requested', of: (s) => s.requested },
+  { field: 'completed', of: (s) => s.completed },
+  { field: 'cancelled', of: (s) => s.cancelled },
+  { field: 'rejected', of: (s) => s.rejected },
+  { field: 'spent.amount', of: (s) => s.spent.amount },
+  { field: 'spent.currency', of: (s) => s.spent.currency },
+  { field: 'lastTripAt', of: (s) => s.lastTripAt },
+];
 
 export interface FieldDrift {
-  field: SummaryField | 'summary';
+  field: string;
   stored: unknown;
   recomputed: unknown;
 }
 
-/** Where a stored summary differs from its recomputation; a missing summary is one drift of the whole document. */
+/**
+ * Where a stored summary differs from its recomputation. A missing one reads as zeros in the recomputation's currency
+ * (that is what GET answers), so it drifts only when the rider has trips.
+ */
 export function summaryDrifts(stored: RiderSummary | null, recomputed: RiderSummary): FieldDrift[] {
-  if (stored === null) return [{ field: 'summary', stored: null, recomputed: totalsOf(recomputed) }];
-  const drifts: FieldDrift[] = [];
-  for (const field of summaryFields) {
-    const a = stored[field];
-    const b = recomputed[field];
-    const same = field === 'spent' ? stored.spent.amount === recomputed.spent.amount && stored.spent.currency === recomputed.spent.currency : a === b;
-    if (!same) drifts.push({ field, stored: a, recomputed: b });
-  }
-  return drifts;
+  const current = stored ?? emptySummary(recomputed.id, recomputed.spent.currency);
+  return summaryFields.filter(({ of }) => of(current) !== of(recomputed)).map(({ field, of }) => ({ field, stored: of(current), recomputed: of(recomputed) }));
 }
 
 export type SummaryTotals = Omit<RiderSummary, 'id' | 'version'>;

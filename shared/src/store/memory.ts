@@ -240,12 +240,12 @@ export class MemoryStore implements Store {
 
   read<T extends Versioned>(spec: CollectionSpec<T>): Pick<Repository<T>, 'get' | 'findOne' | 'find' | 'count'> {
     const coll = this.collection(spec.name);
-    const all = (filter: Record<string, unknown>): Doc[] => {
+    const all = (filter: Record<string, unknown>): Iterable<Doc> => {
       if (typeof filter.id === 'string') {
         const row = coll.rows.get(filter.id);
         return row ? [row.doc] : [];
       }
-      return [...coll.rows.values()].map((r) => r.doc);
+      return committedDocs(coll);
     };
     return {
       get: async (id) => {
@@ -326,14 +326,14 @@ class MemTransaction implements Transaction {
   }
 
   /** Committed documents overlaid with this unit of work's own writes, in natural order (only the one a plain id names). */
-  view(coll: MemCollection, filter?: Record<string, unknown>): Doc[] {
+  view(coll: MemCollection, filter?: Record<string, unknown>): Iterable<Doc> {
     const id = filter?.id;
     if (typeof id === 'string') {
       const d = this.viewGet(coll, id);
       return d ? [d] : [];
     }
     const staged = this.writes.get(coll.name);
-    if (!staged || staged.size === 0) return [...coll.rows.values()].map((r) => r.doc);
+    if (!staged || staged.size === 0) return committedDocs(coll);
     const out: Doc[] = [];
     for (const [id, row] of coll.rows) {
       const s = staged.get(id);
@@ -437,6 +437,10 @@ class MemTransaction implements Transaction {
       },
     };
   }
+}
+
+function* committedDocs(coll: MemCollection): Generator<Doc> {
+  for (const row of coll.rows.values()) yield row.doc;
 }
 
 /** Documents within `near.maxDistanceMeters` of the point, nearest first (ties in natural order). */

@@ -102,47 +102,80 @@ function isOperatorObject(v: unknown): v is Doc {
   return keys.length > 0 && keys.every((k) => k.startsWith('$'));
 }
 
-function matchesCondition(doc: Doc, path: string, cond: unknown): boolean {
-  const stored = getPath(doc, path);
-  if (!isOperatorObject(cond)) return matchesEq(stored, cond);
+function getParts(doc: unknown, parts: string[]): unknown {
+  let cur: unknown = doc;
+  for (const part of parts) {
+    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
+    cur = (cur as Doc)[part];
+  }
+  return cur;
+}
+
+type Predicate = (doc: Doc) => boolean;
+
+function compileCondition(path: string, cond: unknown): Predicate {
+  const parts = path.split('.');
+  if (!isOperatorObject(cond)) {
+    if (cond === null || typeof cond !== 'object') {
+      // The common case (plain scalar equality) without the generic machinery.
+      return (doc) => {
+        const stored = getParts(doc, parts);
+        return (
+          stored === cond || (cond === null && stored === undefined) || (Array.isArray(stored) ? stored.some((s) => s === cond) : false)
+        );
+      };
+    }
+    return (doc) => matchesEq(getParts(doc, parts), cond);
+  }
+  const checks: ((stored: unknown, doc: Doc) => boolean)[] = [];
   for (const [op, arg] of Object.entries(cond)) {
     if (arg === undefined) continue;
     if (!operators.has(op)) throw new Error(`unsupported query operator ${op} on ${path}`);
     switch (op) {
       case '$eq':
-        if (!matchesEq(stored, arg)) return false;
+        checks.push((stored) => matchesEq(stored, arg));
         break;
       case '$ne':
-        if (matchesEq(stored, arg)) return false;
+        checks.push((stored) => !matchesEq(stored, arg));
         break;
       case '$in':
         if (!Array.isArray(arg)) throw new Error(`$in on ${path} needs an array`);
-        if (!arg.some((a) => matchesEq(stored, a))) return false;
+        checks.push((stored) => arg.some((a) => matchesEq(stored, a)));
         break;
       case '$exists':
-        if (hasPath(doc, path) !== Boolean(arg)) return false;
+        checks.push((_stored, doc) => hasPath(doc, path) === Boolean(arg));
         break;
-      default: {
-        const candidates = Array.isArray(stored) ? stored : [stored];
-        const ok = candidates.some((s) => {
-          if (!comparable(s, arg)) return false;
-          const c = compareValues(s, arg);
-          return op === '$lt' ? c < 0 : op === '$lte' ? c <= 0 : op === '$gt' ? c > 0 : c >= 0;
+      default:
+        checks.push((stored) => {
+          const candidates = Array.isArray(stored) ? stored : [stored];
+          return candidates.some((v) => {
+            if (!comparable(v, arg)) return false;
+            const c = compareValues(v, arg);
+            return op === '$lt' ? c < 0 : op === '$lte' ? c <= 0 : op === '$gt' ? c > 0 : c >= 0;
+          });
         });
-        if (!ok) return false;
-      }
     }
   }
-  return true;
+  return (doc) => {
+    const stored = getParts(doc, parts);
+    return checks.every((check) => check(stored, doc));
+  };
 }
 
-export function matches(doc: Doc, filter: Filter<Doc> | Record<string, unknown>): boolean {
+/** Compiles a filter once into a predicate (conditions ANDed); throws on operators outside the port's language. */
+export function compileFilter(filter: Filter<Doc> | Record<string, unknown>): Predicate {
+  const predicates: Predicate[] = [];
   for (const [path, cond] of Object.entries(filter)) {
     if (cond === undefined) continue;
     if (path.startsWith('$')) throw new Error(`unsupported top-level query operator ${path}`);
-    if (!matchesCondition(doc, path, cond)) return false;
+    predicates.push(compileCondition(path, cond));
   }
-  return true;
+  if (predicates.length === 1) return predicates[0]!;
+  return (doc) => predicates.every((p) => p(doc));
+}
+
+export function matches(doc: Doc, filter: Filter<Doc> | Record<string, unknown>): boolean {
+  return compileFilter(filter)(doc);
 }
 
 /** Stable multi-field sort (ties keep the given order, i.e. insertion order). */
@@ -162,8 +195,9 @@ export function sortDocs<T extends Doc>(docs: T[], sort: Sort[] | undefined): T[
 
 /** Filters, sorts and limits a list of documents (not copied). */
 export function query<T extends Doc>(docs: Iterable<T>, filter: Filter<Doc> | Record<string, unknown>, options: FindOptions = {}): T[] {
+  const predicate = compileFilter(filter);
   const found: T[] = [];
-  for (const d of docs) if (matches(d, filter)) found.push(d);
+  for (const d of docs) if (predicate(d)) found.push(d);
   const sorted = sortDocs(found, options.sort);
   return options.limit !== undefined && options.limit > 0 ? sorted.slice(0, options.limit) : sorted;
 }

@@ -1,0 +1,207 @@
+// Small builders for driver-service tests: events as other services publish them, drivers, and a handler harness.
+import { randomUUID } from 'node:crypto';
+import winston from 'winston';
+import {
+  createEnvelope,
+  dispatch,
+  MemoryStore,
+  type AnyEnvelope,
+  type AnySubscription,
+  type DispatchOutcome,
+  type Envelope,
+  type EventType,
+  type Logger,
+  type OutboxRecord,
+  type PayloadOf,
+  type PersonRef,
+  type Store,
+} from '@ridehail/shared';
+import { newDriver, type Driver, type NewDriver } from '../src/domain/driver';
+import type { LatLng } from '../src/domain/geo';
+import { emptySummary, type DriverTripSummary } from '../src/domain/summary';
+import type { RideAssignment } from '../src/domain/trip';
+import { subscriptions } from '../src/main';
+import { collections, drivers, driverTripSummaries, rideAssignments } from '../src/store/collections';
+
+export const CENTRE: LatLng = { lat: 52.52, lng: 13.405 };
+
+/** A point `km` kilometres north of `from` (1° of latitude ≈ 111.2 km). */
+export function north(km: number, from: LatLng = CENTRE): LatLng {
+  return { lat: from.lat + km / 111.195, lng: from.lng };
+}
+
+export function silentLogger(): Logger {
+  return winston.createLogger({ silent: true, transports: [new winston.transports.Console()] });
+}
+
+export function person(overrides: Partial<PersonRef> = {}): PersonRef {
+  const id = overrides.id ?? `p-${randomUUID().slice(0, 8)}`;
+  return { id, name: `Person ${id}`, email: `${id}@example.test`, ...overrides };
+}
+
+export function aDriverInput(overrides: Partial<NewDriver> = {}): NewDriver {
+  const id = overrides.id ?? `d-${randomUUID().slice(0, 8)}`;
+  return { id, name: `Driver ${id}`, email: `${id}@example.test`, location: CENTRE, ...overrides };
+}
+
+function event<T extends EventType>(type: T, source: string, rideId: string, payload: PayloadOf<T>, at?: Date): Envelope<T> {
+  return createEnvelope({ type, source, correlationId: rideId, causationId: randomUUID(), payload, occurredAt: at });
+}
+
+export function rideRequested(overrides: Partial<PayloadOf<'ride.requested'>> = {}): Envelope<'ride.requested'> {
+  const rideId = overrides.rideId ?? `ride-${randomUUID()}`;
+  return event('ride.requested', 'ride-service', rideId, {
+    rideId,
+    rider: person(),
+    pickup: CENTRE,
+    dropoff: north(3),
+    paymentMethod: 'pm_card_visa',
+    requestedAt: new Date().toISOString(),
+    ...overrides,
+  });
+}
+
+export function rideConfirmed(rideId: string, driver: PersonRef, at?: Date): Envelope<'ride.confirmed'> {
+  return event('ride.confirmed', 'ride-service', rideId, { rideId, rider: person(), driver, pickup: CENTRE, dropoff: north(3) }, at);
+}
+
+export function rideCompleted(rideId: string, driver: PersonRef, completedAt = new Date()): Envelope<'ride.completed'> {
+  return event(
+    'ride.completed',
+    'ride-service',
+    rideId,
+    { rideId, rider: person(), driver, completedAt: completedAt.toISOString() },
+    completedAt,
+  );
+}
+
+export function rideCancelled(
+  rideId: string,
+  reason: PayloadOf<'ride.cancelled'>['reason'] = 'rider_cancelled',
+  at?: Date,
+): Envelope<'ride.cancelled'> {
+  return event('ride.cancelled', 'ride-service', rideId, { rideId, rider: person(), reason }, at);
+}
+
+export function paymentDeclined(rideId: string, driverId: string): Envelope<'payment.declined'> {
+  return event('payment.declined', 'payment-service', rideId, { rideId, paymentId: `pay-${rideId}`, driverId, reason: 'card declined' });
+}
+
+export function paymentCaptured(rideId: string, driverId: string, amount = 1250, capturedAt = new Date()): Envelope<'payment.captured'> {
+  return event(
+    'payment.captured',
+    'payment-service',
+    rideId,
+    { rideId, paymentId: `pay-${rideId}`, riderId: 'rider-1', driverId, amount, currency: 'EUR', capturedAt: capturedAt.toISOString() },
+    capturedAt,
+  );
+}
+
+export function rideRated(rideId: string, driverId: string, stars = 5, at?: Date): Envelope<'ride.rated'> {
+  return event('ride.rated', 'ride-service', rideId, { rideId, riderId: 'rider-1', driverId, stars }, at);
+}
+
+/** The same fact published again under a new message id (a republish, not a redelivery). */
+export function republished<E extends AnyEnvelope>(env: E): E {
+  return { ...env, id: randomUUID() };
+}
+
+export function ref(d: Driver): PersonRef {
+  return { id: d.id, name: d.name, email: d.email };
+}
+
+export interface HarnessOptions {
+  radiusKm?: number;
+  now?: () => Date;
+  /** Another store to run over (e.g. a MongoStore); an in-memory one by default. */
+  store?: Store;
+}
+
+/** driver-service's handlers over an in-memory store, fed through `dispatch` exactly as the consumer does. */
+export class DriverHarness {
+  readonly store: Store;
+  readonly logger = silentLogger();
+  private readonly subs: AnySubscription[];
+  private readonly published: OutboxRecord[] = [];
+
+  private constructor(store: Store, options: HarnessOptions) {
+    this.store = store;
+    this.subs = subscriptions({ radiusKm: options.radiusKm ?? 5, currency: 'EUR', now: options.now });
+  }
+
+  static async create(options: HarnessOptions = {}): Promise<DriverHarness> {
+    const store = options.store ?? new MemoryStore({ name: 'driver-service-test' });
+    await store.init(collections);
+    return new DriverHarness(store, options);
+  }
+
+  async deliver(envelope: AnyEnvelope): Promise<DispatchOutcome> {
+    const subscription = this.subs.find((s) => s.event === envelope.type);
+    if (!subscription) throw new Error(`driver-service does not subscribe to ${envelope.type}`);
+    return dispatch({ store: this.store, consumer: 'driver-service', envelope, subscription, logger: this.logger });
+  }
+
+  async seedDriver(overrides: Partial<NewDriver> = {}): Promise<Driver> {
+    const driver = newDriver(aDriverInput(overrides), new Date().toISOString());
+    await this.store.run(async (tx) => {
+      await tx.repo(drivers).insert(driver);
+      await tx.repo(driverTripSummaries).insert(emptySummary(driver.id, 'EUR'));
+    });
+    return driver;
+  }
+
+  async driver(id: string): Promise<Driver> {
+    const d = await this.store.read(drivers).get(id);
+    if (!d) throw new Error(`no driver ${id}`);
+    return d;
+  }
+
+  async trip(rideId: string): Promise<RideAssignment | null> {
+    return this.store.read(rideAssignments).get(rideId);
+  }
+
+  async summary(driverId: string): Promise<DriverTripSummary | null> {
+    return this.store.read(driverTripSummaries).get(driverId);
+  }
+
+  /** Every event driver-service has emitted so far, in outbox order. */
+  async events(): Promise<OutboxRecord[]> {
+    const batch = await this.store.outbox.claim('test', 10_000, 60_000);
+    await this.store.outbox.markDispatched(
+      'test',
+      batch.map((r) => r.id),
+    );
+    this.published.push(...batch);
+    return [...this.published];
+  }
+
+  async eventsOf<T extends EventType>(type: T): Promise<{ type: T; payload: PayloadOf<T>; causationId?: string }[]> {
+    return (await this.events())
+      .filter((r) => r.type === type)
+      .map((r) => ({ type, payload: r.payload as PayloadOf<T>, causationId: r.headers.causationId }));
+  }
+}
+
+/** Every ordering of `items` (n! of them), generated rather than hand-picked. */
+export function permutations<T>(items: readonly T[]): T[][] {
+  if (items.length <= 1) return [items.slice()];
+  const out: T[][] = [];
+  items.forEach((item, i) => {
+    const rest = [...items.slice(0, i), ...items.slice(i + 1)];
+    for (const p of permutations(rest)) out.push([item, ...p]);
+  });
+  return out;
+}
+
+/** Every distinct ordering of a multiset (e.g. each event twice), keyed by `key`. */
+export function distinctPermutations<T>(items: readonly T[], key: (t: T) => string): T[][] {
+  const seen = new Set<string>();
+  const out: T[][] = [];
+  for (const p of permutations(items)) {
+    const k = p.map(key).join(',');
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(p);
+  }
+  return out;
+}

@@ -1,0 +1,11 @@
+// Writes a ledger document: insert when it was new in this unit of work, optimistic update otherwise.
+import type { Transaction } from '@ridehail/shared';
+import type { RideLedger } from '../domain/payment';
+import { ledgersCollection } from '../store/collections';
+
+/** `existed` says whether the ledger was loaded from the store; the domain returns the same version it was given. */
+export async function saveLedger(tx: Transaction, ledger: RideLedger, existed: boolean): Promise<void> {
+  const repo = tx.repo(ledgersCollection);
+  if (existed) await repo.update(ledger);
+  else await repo.insert(ledger);
+}

@@ -1,0 +1,41 @@
+// ride.cancelled → payment.voided (DESIGN §2 compensation); with no payment yet, the cancellation is remembered instead.
+import type { EventHandler } from '@ridehail/shared';
+import { paymentIdFor, planCancellation, rememberCancellation, voidPayment, type CancellationPlan } from '../domain/payment';
+import { ledgersCollection, paymentsCollection } from '../store/collections';
+import { StalePlanError, untilPlanHolds } from './decideAgain';
+import { isoNow, type PaymentHandlerDeps } from './deps';
+import { saveLedger } from './saveLedger';
+
+const samePlan = (a: CancellationPlan, b: CancellationPlan) =>
+  a.kind === b.kind && (a.kind !== 'void' || (b.kind === 'void' && a.payment.version === b.payment.version));
+
+export function voidPaymentOnRideCancelled(deps: PaymentHandlerDeps): EventHandler<'ride.cancelled'> {
+  return async (ctx) => {
+    const { rideId } = ctx.envelope.payload;
+    const paymentId = paymentIdFor(rideId);
+    await untilPlanHolds(async () => {
+      const plan = planCancellation(await deps.store.read(paymentsCollection).get(paymentId));
+      if (plan.kind === 'void') await deps.gateway.void({ rideId, paymentId });
+
+      const outcome = await ctx.once(async (uow) => {
+        const ledgers = uow.tx.repo(ledgersCollection);
+        const payments = uow.tx.repo(paymentsCollection);
+        const [ledger, payment] = await Promise.all([ledgers.get(rideId), payments.get(paymentId)]);
+        const fresh = planCancellation(payment);
+        if (!samePlan(plan, fresh)) throw new StalePlanError(`${plan.kind} became ${fresh.kind}`);
+        const at = isoNow(deps);
+        // Remembered in every case, so an authorization racing this message finds the ride cancelled at its commit.
+        const remembered = rememberCancellation(ledger, rideId, at);
+        if (remembered !== null) await saveLedger(uow.tx, remembered, ledger !== null);
+        if (fresh.kind !== 'void') return remembered === null ? 'already known' : 'remembered';
+        const voided = voidPayment(fresh.payment, at);
+        if (voided === null) return 'already known';
+        await payments.update(voided.payment);
+        await uow.emit(voided.event.type, voided.event.payload);
+        return 'voided';
+      });
+      if (outcome.duplicate) ctx.logger.info('duplicate message acknowledged without effect');
+      else ctx.logger.info(`cancellation ${outcome.value}`, { rideId, paymentId });
+    });
+  };
+}

@@ -1,0 +1,92 @@
+// payment-service's composition root: config, the gateway simulator, and its "reacts to → emits" table.
+import { z } from 'zod';
+import {
+  baseConfigSchema,
+  createLogger,
+  createStore,
+  exchanges,
+  loadConfig,
+  on,
+  runMain,
+  startService,
+  type Env,
+  type RunningService,
+  type ServiceDefinition,
+  type Store,
+} from '@ridehail/shared';
+import type { Tariff } from './domain/fare';
+import type { PaymentGateway } from './gateway/gateway';
+import { SimulatedGateway } from './gateway/simulator';
+import { authorizePaymentOnDriverAssigned } from './handlers/authorizePaymentOnDriverAssigned';
+import { capturePaymentOnRideCompleted } from './handlers/capturePaymentOnRideCompleted';
+import { quoteFareOnRideRequested } from './handlers/quoteFareOnRideRequested';
+import { voidPaymentOnRideCancelled } from './handlers/voidPaymentOnRideCancelled';
+import { mountPaymentRoutes } from './http/routes';
+import { collections } from './store/collections';
+import type { PaymentHandlerDeps } from './handlers/deps';
+
+export const configSchema = baseConfigSchema.extend({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3003),
+  /** Charged for every ride, in minor units of CURRENCY. */
+  FARE_BASE_MINOR: z.coerce.number().int().min(0).default(250),
+  /** Charged per kilometre pickup → dropoff (haversine), in minor units of CURRENCY. */
+  FARE_PER_KM_MINOR: z.coerce.number().int().min(0).default(120),
+});
+export type PaymentConfig = z.infer<typeof configSchema>;
+
+export function tariffOf(config: PaymentConfig): Tariff {
+  return { baseMinor: config.FARE_BASE_MINOR, perKmMinor: config.FARE_PER_KM_MINOR, currency: config.CURRENCY };
+}
+
+export interface PaymentOverrides {
+  /** The store the handlers read to plan a gateway call; without it, the one the runtime mounts the routes with. */
+  store?: Store;
+  /** Defaults to the simulator of DESIGN §3. */
+  gateway?: PaymentGateway;
+}
+
+export function definition(config: PaymentConfig, overrides: PaymentOverrides = {}): ServiceDefinition {
+  let store = overrides.store;
+  const deps: PaymentHandlerDeps = {
+    get store(): Store {
+      if (store === undefined) throw new Error('payment-service handled a message before its store was known');
+      return store;
+    },
+    gateway: overrides.gateway ?? new SimulatedGateway(),
+    tariff: tariffOf(config),
+  };
+  return {
+    name: 'payment-service',
+    exchange: exchanges.payment,
+    database: 'payments',
+    collections,
+    subscriptions: [
+      // ride.requested  → fare.calculated (once per ride)
+      on('ride.requested', 'quoteFareOnRideRequested', quoteFareOnRideRequested(deps)),
+      // driver.assigned → payment.authorized | payment.declined (exactly the quote; nothing if cancelled first)
+      on('driver.assigned', 'authorizePaymentOnDriverAssigned', authorizePaymentOnDriverAssigned(deps)),
+      // ride.cancelled  → payment.voided (if authorized), else the cancellation is remembered
+      on('ride.cancelled', 'voidPaymentOnRideCancelled', voidPaymentOnRideCancelled(deps)),
+      // ride.completed  → payment.captured (once)
+      on('ride.completed', 'capturePaymentOnRideCompleted', capturePaymentOnRideCompleted(deps)),
+    ],
+    routes: (router, routeDeps) => {
+      store ??= routeDeps.store;
+      mountPaymentRoutes(router, routeDeps);
+    },
+  };
+}
+
+export async function start(env?: Env, options?: { store?: Store; gateway?: PaymentGateway }): Promise<RunningService> {
+  const config = loadConfig(configSchema, env ?? process.env);
+  const store =
+    options?.store ??
+    createStore({ mongoUrl: config.MONGO_URL, dbName: `${config.MONGO_DB_PREFIX}payments`, logger: createLogger('payment-service', config.LOG_LEVEL) });
+  return startService(definition(config, { store, gateway: options?.gateway }), {
+    config,
+    store,
+    handleSignals: options === undefined,
+  });
+}
+
+if (require.main === module) runMain('payment-service', () => start());

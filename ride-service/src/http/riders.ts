@@ -1,0 +1,60 @@
+// Rider routes: create, read, and the rider's trip history view (DESIGN §9).
+import { randomUUID } from 'node:crypto';
+import { decodeCursor, NotFoundError, parseBody, parseParams, parseQuery, route, toPage, tripPageQuerySchema, type Filter } from '@ridehail/shared';
+import type { Router } from 'express';
+import type { Ride } from '../domain/ride';
+import { newRider } from '../domain/rider';
+import { emptySummary, totalsOf, tripOf } from '../domain/tripHistory';
+import { riders, riderSummaries, rides } from '../store/collections';
+import { clockOf, type RideRouteDeps } from './deps';
+import { createRiderSchema, idParamsSchema } from './schemas';
+import { riderView } from './views';
+
+export function mountRiderRoutes(router: Router, deps: RideRouteDeps): void {
+  const { store } = deps;
+  const now = clockOf(deps);
+
+  router.post(
+    '/riders',
+    route(async (req, res) => {
+      const body = parseBody(createRiderSchema, req.body);
+      const rider = newRider({ id: randomUUID(), ...body, at: now().toISOString() });
+      await store.run(async (tx) => {
+        await tx.repo(riders).insert(rider);
+        // The summary is born with its rider, so trip changes always update an existing document.
+        await tx.repo(riderSummaries).insert(emptySummary(rider.id, deps.currency));
+      });
+      res.status(201).location(`/riders/${encodeURIComponent(rider.id)}`).json(riderView(rider));
+    }),
+  );
+
+  router.get(
+    '/riders/:id',
+    route(async (req, res) => {
+      const { id } = parseParams(idParamsSchema, req.params);
+      const rider = await store.read(riders).get(id);
+      if (rider === null) throw new NotFoundError('rider', id);
+      res.json(riderView(rider));
+    }),
+  );
+
+  router.get(
+    '/riders/:id/trips',
+    route(async (req, res) => {
+      const { id } = parseParams(idParamsSchema, req.params);
+      const query = parseQuery(tripPageQuerySchema, req.query);
+      const before = query.before === undefined ? undefined : decodeCursor(query.before);
+      // One document read answers the totals; only a rider without a summary costs a second read (to tell 404 apart).
+      let summary = await store.read(riderSummaries).get(id);
+      if (summary === null) {
+        if ((await store.read(riders).get(id)) === null) throw new NotFoundError('rider', id);
+        summary = emptySummary(id, deps.currency);
+      }
+      const filter: Filter<Ride> = { riderId: id };
+      if (before !== undefined) filter.sortKey = { $lt: before };
+      const rows = await store.read(rides).find(filter, { sort: [{ field: 'sortKey', direction: -1 }], limit: query.limit + 1 });
+      const page = toPage(rows, query.limit, (ride) => ride.sortKey);
+      res.json({ riderId: id, summary: totalsOf(summary), trips: page.items.map(tripOf), ...(page.next !== undefined ? { next: page.next } : {}) });
+    }),
+  );
+}

@@ -1,0 +1,179 @@
+// Small builders of riders, rides, incoming events and a handler harness over the in-memory store, for ride-service's tests.
+import { randomUUID } from 'node:crypto';
+import {
+  createEnvelope,
+  createLogger,
+  dispatch,
+  MemoryStore,
+  on,
+  sortKey,
+  type AnyEnvelope,
+  type AnySubscription,
+  type DispatchOutcome,
+  type Envelope,
+  type EventType,
+  type OutboxRecord,
+  type PayloadOf,
+  type PersonRef,
+} from '@ridehail/shared';
+import { cancelRideOnPaymentDeclined } from '../src/handlers/cancelRideOnPaymentDeclined';
+import { confirmRideOnPaymentAuthorized } from '../src/handlers/confirmRideOnPaymentAuthorized';
+import { recordDriverOnDriverAssigned } from '../src/handlers/recordDriverOnDriverAssigned';
+import { recordFareOnFareCalculated } from '../src/handlers/recordFareOnFareCalculated';
+import { recordPaymentOnPaymentCaptured } from '../src/handlers/recordPaymentOnPaymentCaptured';
+import { rejectRideOnDriverUnavailable } from '../src/handlers/rejectRideOnDriverUnavailable';
+import { requestRide, type Change, type Decision, type Ride } from '../src/domain/ride';
+import { newRider, type Rider } from '../src/domain/rider';
+import { emptySummary } from '../src/domain/tripHistory';
+import { rideCollections, riders, riderSummaries, rides } from '../src/store/collections';
+import { saveRideChange } from '../src/store/rideWrites';
+
+export const CURRENCY = 'EUR';
+export const silentLogger = createLogger('ride-service-test', 'error');
+
+let clock = Date.parse('2030-01-01T08:00:00.000Z');
+/** Strictly increasing times, one minute apart, so orderings in tests are unambiguous. */
+export function nextTime(): string {
+  clock += 60_000;
+  return new Date(clock).toISOString();
+}
+
+export function change(overrides: Partial<Change> = {}): Change {
+  return { at: nextTime(), cause: `req-${randomUUID()}`, ...overrides };
+}
+
+export function aRider(overrides: Partial<Rider> = {}): Rider {
+  const id = overrides.id ?? `rider-${randomUUID()}`;
+  return { ...newRider({ id, name: 'Rita Rider', email: `rita.${id}@example.com`, status: 'ACTIVE', at: nextTime() }), ...overrides };
+}
+
+export function aDriver(overrides: Partial<PersonRef> = {}): PersonRef {
+  const id = overrides.id ?? `driver-${randomUUID()}`;
+  return { id, name: 'Dan Driver', email: `dan.${id}@example.com`, ...overrides };
+}
+
+export const PICKUP = { lat: 52.52, lng: 13.405 };
+export const DROPOFF = { lat: 52.5, lng: 13.45 };
+
+export function changedRide(decision: Decision): Ride {
+  if (!decision.changed) throw new Error(`expected a change, got ${decision.refusal}: ${decision.detail}`);
+  return decision.ride;
+}
+
+/** A REQUESTED ride of `rider` (an active one by default). */
+export function aRequestedRide(rider: Rider = aRider(), at = change()): Ride {
+  const id = `ride-${randomUUID()}`;
+  return changedRide(requestRide({ id, rider, pickup: PICKUP, dropoff: DROPOFF, paymentMethod: 'pm_card_visa', sortKey: sortKey(at.at, id) }, at));
+}
+
+// Incoming events, as the other services publish them.
+function envelope<T extends EventType>(type: T, rideId: string, payload: PayloadOf<T>, source: string): Envelope<T> {
+  return createEnvelope({ type, payload, source, correlationId: rideId, causationId: randomUUID() });
+}
+
+export function driverAssigned(ride: Ride, driver: PersonRef = aDriver()): Envelope<'driver.assigned'> {
+  return envelope(
+    'driver.assigned',
+    ride.id,
+    { rideId: ride.id, driver, riderId: ride.riderId, pickup: ride.pickup, dropoff: ride.dropoff, paymentMethod: ride.paymentMethod, distanceKm: 1.2 },
+    'driver-service',
+  );
+}
+
+export function driverUnavailable(ride: Ride): Envelope<'driver.unavailable'> {
+  return envelope('driver.unavailable', ride.id, { rideId: ride.id, riderId: ride.riderId, reason: 'no_driver_available' }, 'driver-service');
+}
+
+export function fareCalculated(ride: Ride, amount = 1234): Envelope<'fare.calculated'> {
+  return envelope('fare.calculated', ride.id, { rideId: ride.id, amount, currency: CURRENCY, distanceKm: 3.9 }, 'payment-service');
+}
+
+export function paymentAuthorized(ride: Ride, driver: PersonRef = aDriver(), amount = 1234): Envelope<'payment.authorized'> {
+  return envelope('payment.authorized', ride.id, { rideId: ride.id, paymentId: `pay-${ride.id}`, amount, currency: CURRENCY, driver }, 'payment-service');
+}
+
+export function paymentDeclined(ride: Ride, driverId = 'driver-x'): Envelope<'payment.declined'> {
+  return envelope('payment.declined', ride.id, { rideId: ride.id, paymentId: `pay-${ride.id}`, driverId, reason: 'card_declined' }, 'payment-service');
+}
+
+export function paymentCaptured(ride: Ride, amount = 1234, driverId = ride.driver?.id ?? 'driver-x'): Envelope<'payment.captured'> {
+  return envelope(
+    'payment.captured',
+    ride.id,
+    { rideId: ride.id, paymentId: `pay-${ride.id}`, riderId: ride.riderId, driverId, amount, currency: CURRENCY, capturedAt: nextTime() },
+    'payment-service',
+  );
+}
+
+/** The same fact under a new message id, as a republish by the producer would carry it. */
+export function republished<T extends EventType>(env: Envelope<T>): Envelope<T> {
+  return { ...env, id: randomUUID() };
+}
+
+export const handlerDeps = { currency: CURRENCY };
+
+/** The subscriptions of ride-service, built as main.ts builds them. */
+export const subscriptions: AnySubscription[] = [
+  on('driver.assigned', 'recordDriverOnDriverAssigned', recordDriverOnDriverAssigned(handlerDeps)),
+  on('fare.calculated', 'recordFareOnFareCalculated', recordFareOnFareCalculated(handlerDeps)),
+  on('payment.authorized', 'confirmRideOnPaymentAuthorized', confirmRideOnPaymentAuthorized(handlerDeps)),
+  on('payment.declined', 'cancelRideOnPaymentDeclined', cancelRideOnPaymentDeclined(handlerDeps)),
+  on('driver.unavailable', 'rejectRideOnDriverUnavailable', rejectRideOnDriverUnavailable(handlerDeps)),
+  on('payment.captured', 'recordPaymentOnPaymentCaptured', recordPaymentOnPaymentCaptured(handlerDeps)),
+];
+
+/** An in-memory ride-service: seed riders and rides, deliver messages through the inbox, read what it stored and emitted. */
+export class Harness {
+  readonly store = new MemoryStore({ name: 'ride-service-test' });
+
+  async init(): Promise<this> {
+    await this.store.init(rideCollections);
+    return this;
+  }
+
+  async seedRider(rider: Rider = aRider()): Promise<Rider> {
+    await this.store.run(async (tx) => {
+      await tx.repo(riders).insert(rider);
+      await tx.repo(riderSummaries).insert(emptySummary(rider.id, CURRENCY));
+    });
+    return rider;
+  }
+
+  /** Stores a REQUESTED ride (and its summary change) the way POST /rides does. */
+  async seedRide(rider?: Rider): Promise<Ride> {
+    const owner = rider ?? (await this.seedRider());
+    const ride = aRequestedRide(owner);
+    return this.store.run((tx) => saveRideChange(tx, null, ride, CURRENCY));
+  }
+
+  deliver(env: AnyEnvelope | Envelope<EventType>): Promise<DispatchOutcome> {
+    const message = env as AnyEnvelope;
+    const subscription = subscriptions.find((s) => s.event === message.type);
+    if (!subscription) throw new Error(`ride-service does not subscribe to ${message.type}`);
+    return dispatch({ store: this.store, consumer: 'ride-service', envelope: message, subscription, logger: silentLogger });
+  }
+
+  async ride(id: string): Promise<Ride> {
+    const ride = await this.store.read(rides).get(id);
+    if (!ride) throw new Error(`ride ${id} not stored`);
+    return ride;
+  }
+
+  summary(riderId: string) {
+    return this.store.read(riderSummaries).get(riderId);
+  }
+
+  /** Takes every event waiting in the outbox (marking it sent), oldest first. */
+  async emitted(): Promise<OutboxRecord[]> {
+    const batch = await this.store.outbox.claim('test', 10_000, 60_000);
+    await this.store.outbox.markDispatched(
+      'test',
+      batch.map((r) => r.id),
+    );
+    return batch;
+  }
+
+  async emittedTypes(): Promise<string[]> {
+    return (await this.emitted()).map((r) => r.type);
+  }
+}

@@ -1,0 +1,26 @@
+// `npm run audit`: reads the four services over HTTP and reports each invariant as held or violated.
+// Exit code: 0 when all hold, else the sum of 2^(n-1) over violated invariants n (1..63); 100 when a service can't be read.
+import { formatAudit, runAudit } from './lib/audit';
+import { services, serviceUrlsFromEnv } from './lib/services';
+
+async function main(): Promise<number> {
+  const urls = serviceUrlsFromEnv();
+  const json = process.argv.includes('--json');
+  const report = await runAudit(urls);
+  if (json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    process.stdout.write(`audit of ${services.map((s) => `${s.name} ${urls[s.key]}`).join(', ')}\n`);
+    process.stdout.write(`${report.counts.rides} rides, ${report.counts.riders} riders, ${report.counts.drivers} drivers, ${report.counts.payments} payments, ${report.counts.notifications} notifications\n`);
+    for (const line of formatAudit(report, { colour: process.stdout.isTTY === true && !process.env['NO_COLOR'] })) process.stdout.write(`${line}\n`);
+  }
+  return report.exitCode;
+}
+
+main()
+  .then((code) => process.exit(code))
+  .catch((err: unknown) => {
+    process.stderr.write(`audit: could not read the services: ${(err as Error).message}\n`);
+    process.stderr.write('audit: are they running? (`npm run stack`, or set RIDE_SERVICE_URL, DRIVER_SERVICE_URL, PAYMENT_SERVICE_URL, NOTIFICATION_SERVICE_URL)\n');
+    process.exit(100);
+  });

@@ -1,0 +1,95 @@
+// The broker topology of DESIGN §4: exchange per publisher, queue per consumer, TTL retry queues and a parking queue.
+import type { Channel } from 'amqplib';
+import { eventCatalogue, type EventType } from '../events';
+
+/** Defaults of DESIGN §4 (also the defaults of MAX_ATTEMPTS / RETRY_DELAYS_MS in config.ts). */
+export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1_000, 5_000, 25_000, 60_000];
+export const DEFAULT_MAX_ATTEMPTS = 5;
+
+export interface ServiceNames {
+  /** The consuming service's durable queue: `<prefix><service>`. */
+  queue: string;
+  /** The parking queue: `<prefix><service>.dlq`. */
+  dlq: string;
+  /** Retry queue of a 1-based delay level: `<prefix><service>.retry.<level>`. */
+  retryQueue(level: number): string;
+  /** An exchange name with the prefix, e.g. `t1.` + `ride.events`. */
+  exchange(name: string): string;
+}
+
+/** BROKER_PREFIX is prepended as it is: `t1.` gives `t1.ride.events` and `t1.driver-service.dlq`. */
+export function names(prefix: string, service: string): ServiceNames {
+  return {
+    queue: `${prefix}${service}`,
+    dlq: `${prefix}${service}.dlq`,
+    retryQueue: (level: number) => `${prefix}${service}.retry.${level}`,
+    exchange: (name: string) => `${prefix}${name}`,
+  };
+}
+
+export function prefixedExchange(prefix: string, exchange: string): string {
+  return `${prefix}${exchange}`;
+}
+
+/** The retry level a failed attempt goes to: attempt 1 waits the first delay, later attempts the longer ones. */
+export function retryLevel(attempt: number, delaysCount: number): number {
+  return Math.max(1, Math.min(attempt, delaysCount));
+}
+
+export interface ServiceTopologyOptions {
+  prefix: string;
+  service: string;
+  /** The unprefixed exchange this service publishes to (declared even before it publishes anything). */
+  exchange: string;
+  /** The event types it consumes; the queue is bound to each one's publishing exchange with routing key = type. */
+  events: readonly EventType[];
+  retryDelaysMs?: readonly number[];
+  /** Not part of the declaration (attempts beyond the delay levels reuse the last one); kept for one options object. */
+  maxAttempts?: number;
+}
+
+export interface DeclaredTopology extends ServiceNames {
+  exchanges: string[];
+  retryQueues: string[];
+  bindings: { exchange: string; routingKey: string }[];
+}
+
+export const EXCHANGE_TYPE = 'topic';
+
+/**
+ * Declares (idempotently) everything a service needs. The retry path is plain RabbitMQ: a failed message is
+ * republished to `<service>.retry.<n>`, whose TTL dead-letters it through the default exchange back to `<service>`,
+ * so only this service sees the retry. Declaring a queue that exists with other arguments (e.g. changed delays)
+ * fails with PRECONDITION_FAILED: delete the old retry queues when changing RETRY_DELAYS_MS.
+ */
+export async function declareServiceTopology(channel: Channel, options: ServiceTopologyOptions): Promise<DeclaredTopology> {
+  const n = names(options.prefix, options.service);
+  const delays = options.retryDelaysMs && options.retryDelaysMs.length > 0 ? options.retryDelaysMs : DEFAULT_RETRY_DELAYS_MS;
+  const exchanges = new Set<string>([n.exchange(options.exchange)]);
+  const bindings: { exchange: string; routingKey: string }[] = [];
+  for (const type of new Set(options.events)) {
+    const exchange = n.exchange(eventCatalogue[type].exchange);
+    exchanges.add(exchange);
+    bindings.push({ exchange, routingKey: type });
+  }
+  for (const exchange of exchanges) await channel.assertExchange(exchange, EXCHANGE_TYPE, { durable: true });
+
+  await channel.assertQueue(n.queue, { durable: true });
+  for (const b of bindings) await channel.bindQueue(n.queue, b.exchange, b.routingKey);
+
+  const retryQueues: string[] = [];
+  for (const [i, delay] of delays.entries()) {
+    const queue = n.retryQueue(i + 1);
+    await channel.assertQueue(queue, {
+      durable: true,
+      arguments: {
+        'x-message-ttl': delay,
+        'x-dead-letter-exchange': '',
+        'x-dead-letter-routing-key': n.queue,
+      },
+    });
+    retryQueues.push(queue);
+  }
+  await channel.assertQueue(n.dlq, { durable: true });
+  return { ...n, exchanges: [...exchanges], retryQueues, bindings };
+}

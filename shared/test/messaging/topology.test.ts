@@ -1,0 +1,95 @@
+// The broker topology of DESIGN §4, declared under a BROKER_PREFIX and read back from the broker itself.
+import { expect } from 'chai';
+import { declareServiceTopology, names } from '../../src/messaging/topology';
+import { management } from '../../../test/support/rabbit';
+import { useBroker } from './support';
+
+interface QueueInfo {
+  durable: boolean;
+  arguments: Record<string, unknown>;
+}
+interface ExchangeInfo {
+  type: string;
+  durable: boolean;
+}
+interface BindingInfo {
+  source: string;
+  routing_key: string;
+}
+
+describe('broker topology of a consuming service', () => {
+  const ctx = useBroker('topo');
+  const vhost = encodeURIComponent('/');
+
+  async function queueInfo(name: string): Promise<QueueInfo> {
+    const res = await management(ctx.broker, 'GET', `/queues/${vhost}/${encodeURIComponent(name)}`);
+    expect(res.status, `queue ${name}`).to.equal(200);
+    return res.body as QueueInfo;
+  }
+
+  async function exchangeInfo(name: string): Promise<ExchangeInfo> {
+    const res = await management(ctx.broker, 'GET', `/exchanges/${vhost}/${encodeURIComponent(name)}`);
+    expect(res.status, `exchange ${name}`).to.equal(200);
+    return res.body as ExchangeInfo;
+  }
+
+  it('names every exchange and queue with the prefix prepended as it is', () => {
+    const n = names('t1.', 'driver-service');
+    expect(n.queue).to.equal('t1.driver-service');
+    expect(n.dlq).to.equal('t1.driver-service.dlq');
+    expect(n.retryQueue(2)).to.equal('t1.driver-service.retry.2');
+    expect(n.exchange('ride.events')).to.equal('t1.ride.events');
+  });
+
+  it('declares durable topic exchanges, the bound queue, TTL retry queues and the parking queue', async () => {
+    const declared = await declareServiceTopology(ctx.channel, {
+      prefix: ctx.prefix,
+      service: 'payment-service',
+      exchange: 'payment.events',
+      events: ['ride.requested', 'driver.assigned', 'ride.cancelled'],
+      retryDelaysMs: [1000, 5000, 25000],
+      maxAttempts: 5,
+    });
+    const p = ctx.prefix;
+
+    // Its own exchange and the exchanges of the events it consumes, all durable topic exchanges.
+    expect(declared.exchanges.sort()).to.deep.equal([`${p}driver.events`, `${p}payment.events`, `${p}ride.events`]);
+    for (const name of declared.exchanges) {
+      await ctx.channel.checkExchange(name);
+      expect(await exchangeInfo(name)).to.include({ type: 'topic', durable: true });
+    }
+
+    const main = await queueInfo(`${p}payment-service`);
+    expect(main.durable).to.equal(true);
+    const bindings = (await management(ctx.broker, 'GET', `/queues/${vhost}/${encodeURIComponent(`${p}payment-service`)}/bindings`)).body as BindingInfo[];
+    const routed = bindings.filter((b) => b.source !== '').map((b) => `${b.source} ${b.routing_key}`).sort();
+    expect(routed).to.deep.equal([`${p}driver.events driver.assigned`, `${p}ride.events ride.cancelled`, `${p}ride.events ride.requested`]);
+
+    // One retry queue per delay: its TTL dead-letters the message back to the main queue through the default exchange.
+    for (const [i, delay] of [1000, 5000, 25000].entries()) {
+      const retry = await queueInfo(`${p}payment-service.retry.${i + 1}`);
+      expect(retry.durable).to.equal(true);
+      expect(retry.arguments).to.deep.equal({
+        'x-message-ttl': delay,
+        'x-dead-letter-exchange': '',
+        'x-dead-letter-routing-key': `${p}payment-service`,
+      });
+    }
+    const dlq = await queueInfo(`${p}payment-service.dlq`);
+    expect(dlq.durable).to.equal(true);
+  });
+
+  it('is idempotent: a service that restarts declares the same topology again', async () => {
+    const options = {
+      prefix: ctx.prefix,
+      service: 'notification-service',
+      exchange: 'notification.events',
+      events: ['ride.confirmed'] as const,
+      retryDelaysMs: [200, 400],
+    };
+    await declareServiceTopology(ctx.channel, { ...options, events: [...options.events] });
+    const again = await declareServiceTopology(ctx.channel, { ...options, events: [...options.events] });
+    expect(again.retryQueues).to.deep.equal([`${ctx.prefix}notification-service.retry.1`, `${ctx.prefix}notification-service.retry.2`]);
+    await ctx.channel.checkQueue(`${ctx.prefix}notification-service.dlq`);
+  });
+});
