@@ -22,3 +22,4 @@ export * from './messaging/topology';
 export * from './messaging/publisher';
 export * from './messaging/consumer';
 export * from './messaging/relay';
+export * from './runtime';

@@ -110,6 +110,8 @@ describe('message consumer', () => {
     expect(props.headers).to.include({
       'x-parking-reason': 'payment gateway down (call 3)',
       'x-attempts': 3,
+      // Carried over from the retry copies: the error of the attempt before.
+      'x-last-error': 'payment gateway down (call 2)',
       'x-causation-id': 'cause-42',
       'x-event-version': 1,
     });
