@@ -12,11 +12,11 @@ import {
   happyPath,
   noDriver,
   paymentDeclined,
+  refreshResult,
   riderCancel,
   seedWorld,
   type ScenarioContext,
   type ScenarioResult,
-  type World,
 } from './lib/scenarios';
 import { services, serviceUrlsFromEnv, type ServiceKey } from './lib/services';
 import { fileOutput, startStack, type Stack } from './lib/stack';
@@ -97,8 +97,14 @@ async function auditWhenQuiet(urls: SagaApi['urls'], tap: Tap, riderIds: string[
   return last;
 }
 
-function printScenario(n: number, r: ScenarioResult, tap: Tap, world: World): void {
-  const outcome = r.ride ? `${r.ride.status}${r.ride.reason ? ` (${r.ride.reason})` : ''}` : 'no ride';
+/** Status, with the reason when it is a code (`payment_declined`), not a sentence. */
+function outcomeOf(r: ScenarioResult): string {
+  if (!r.ride) return 'no ride';
+  return r.ride.reason && /^[a-z_]+$/.test(r.ride.reason) ? `${r.ride.status} (${r.ride.reason})` : r.ride.status;
+}
+
+function printScenario(n: number, r: ScenarioResult, tap: Tap): void {
+  const outcome = outcomeOf(r);
   heading(`${n}. ${r.title}`);
   say(`ride ${bold(r.rideId || '—')}   expected ${r.expected}, got ${r.ok ? green(outcome + ' ✔') : red(outcome + ' ✘')}   ${dim(`(${r.tookMs} ms to reach it)`)}`);
   if (r.rideId) {
@@ -118,7 +124,6 @@ function printScenario(n: number, r: ScenarioResult, tap: Tap, world: World): vo
   for (const nt of r.notifications) say(`  notification  ${nt.status.padEnd(16)} ${nt.template} → ${nt.recipient}`);
   for (const note of r.notes) say(`  ${dim('note')}          ${note}`);
   for (const problem of r.problems) say(`  ${red('PROBLEM')}       ${problem}`);
-  void world;
 }
 
 async function printTripHistory(api: SagaApi, riderId: string, driverId: string | undefined): Promise<void> {
@@ -128,7 +133,7 @@ async function printTripHistory(api: SagaApi, riderId: string, driverId: string 
   say(`${bold('rider')} ${riderId}  GET /riders/${riderId}/trips`);
   say(`  requested ${s.requested}, completed ${s.completed}, cancelled ${s.cancelled}, rejected ${s.rejected}, spent ${money(s.spent)}, last trip ${s.lastTripAt ?? '—'}`);
   for (const t of rider.trips) {
-    say(`  ${t.requestedAt.slice(11, 23)}  ${t.rideId}  ${t.status.padEnd(10)} fare ${money(t.fare).padEnd(10)} paid ${money(t.paid).padEnd(10)}${t.rating ? ` ${'★'.repeat(t.rating)}` : ''}`);
+    say(`  ${t.requestedAt.slice(11, 23)}  ${t.rideId}  ${t.status.padEnd(10)} fare ${money(t.fare).padEnd(10)} paid ${money(t.paid).padEnd(10)}${t.rating ? ` ${'★'.repeat(t.rating)}` : ''}`.trimEnd());
   }
   if (!driverId) return;
   const driver = await api.driverTripsPage(driverId, { limit: 10 });
@@ -136,7 +141,7 @@ async function printTripHistory(api: SagaApi, riderId: string, driverId: string 
   say(`${bold('driver')} ${driverId}  GET /drivers/${driverId}/trips`);
   say(`  completed ${d.completed}, earnings ${money(d.earnings)}, rating ${d.rating.average} (${d.rating.count} rating${d.rating.count === 1 ? '' : 's'}), last trip ${d.lastTripAt ?? '—'}`);
   for (const t of driver.trips) {
-    say(`  ${t.assignedAt.slice(11, 23)}  ${t.rideId}  ${t.status.padEnd(10)} earned ${money(t.earned).padEnd(10)}${t.rating ? ` ${'★'.repeat(t.rating)}` : ''}`);
+    say(`  ${t.assignedAt.slice(11, 23)}  ${t.rideId}  ${t.status.padEnd(10)} earned ${money(t.earned).padEnd(10)}${t.rating ? ` ${'★'.repeat(t.rating)}` : ''}`.trimEnd());
   }
 }
 
@@ -154,9 +159,11 @@ async function printManagementPointers(brokerPrefix: string, results: ScenarioRe
   const p = brokerPrefix;
   say(`  ${m.baseUrl}  (log in as ${m.user})`);
   say(`  • Exchanges → ${services.map((s) => p + s.exchange).join(', ')}: one per publishing service, routing key = event type`);
-  say(`  • Queues → ${services.map((s) => p + s.name).join(', ')} (+ .retry… and .dlq): "Get messages" shows`);
-  say(`    message_id, correlation_id (= the ride id), app_id (the service), type, headers x-causation-id / x-event-version`);
-  say(`  • Admin → Tracing (vhost '${vhostOf()}'): every publish and delivery, tracing is ${tracing}`);
+  say(`  • Queues → ${services.map((s) => p + s.name).join(', ')}: consumed at once, so usually empty; their`);
+  say(`    ${p}<service>.retry.<n> queues hold a retried message for its delay (the flaky payment), ${p}<service>.dlq the parked ones`);
+  say(`  • Admin → Tracing (vhost '${vhostOf()}'): tracing is ${tracing}; with it on, the trace log has every publish`);
+  say(`    and delivery, and Queues → ${process.env['TRACE_NAME'] || 'ridehail-saga'}.trace → "Get messages" shows each published message with`);
+  say(`    correlation_id (= the ride id), message_id, app_id (the service), type, headers x-causation-id / x-event-version`);
   const example = results.find((r) => r.key === 'complete')?.rideId ?? results[0]?.rideId;
   if (example) say(`    follow one ride: npm run tracing -- show ${example}`);
 }
@@ -209,34 +216,39 @@ async function main(): Promise<number> {
       completion(ctx, world, { stars: 5, comment: 'Smooth ride, great music.' }),
     ]);
 
-    // Print timelines once the broker has been quiet a moment, so late notifications are in them.
+    // Timelines and final states are printed once the broker has carried nothing new for a second.
+    const open = tap;
     let lastCount = -1;
+    let stableSince = Date.now();
     await waitFor(
       () => {
-        const quiet = tap !== undefined && tap.messages.length === lastCount;
-        lastCount = tap?.messages.length ?? 0;
-        return quiet;
+        if (open.messages.length !== lastCount) {
+          lastCount = open.messages.length;
+          stableSince = Date.now();
+        }
+        return Date.now() - stableSince >= 1000;
       },
-      { timeoutMs: 5000, intervalMs: 400, description: 'the broker to be quiet' },
+      { timeoutMs: 10_000, intervalMs: 100, description: 'the broker to be quiet' },
     ).catch(() => undefined);
+    const settled = await Promise.all(results.map((r) => refreshResult(api, r)));
 
-    results.forEach((r, i) => printScenario(i + 1, r, tap as Tap, world));
+    settled.forEach((r, i) => printScenario(i + 1, r, open));
 
     heading('audit (npm run audit): the invariants of DESIGN §2 and §9, read over HTTP');
     const report = await auditWhenQuiet(api.urls, tap, [world.rider.id]);
     for (const line of formatAudit(report, { colour })) say(`  ${line}`);
     if (tap.rejected.length > 0) say(red(`  ${tap.rejected.length} message(s) on the exchanges were not valid envelopes: ${tap.rejected[0]?.reason ?? ''}`));
 
-    const completed = results.find((r) => r.key === 'complete');
+    const completed = settled.find((r) => r.key === 'complete');
     await printTripHistory(api, world.rider.id, completed?.driver?.id);
-    await printManagementPointers(brokerPrefix, results);
+    await printManagementPointers(brokerPrefix, settled);
 
     heading('summary');
-    for (const r of results) {
-      const got = r.ride ? `${r.ride.status}${r.ride.reason ? ` (${r.ride.reason})` : ''}` : 'no ride';
+    for (const r of settled) {
+      const got = outcomeOf(r);
       say(`  ${r.ok ? green('✔') : red('✘')} ${r.title.padEnd(26)} ${got.padEnd(30)} expected ${r.expected.padEnd(28)} ${String(r.tookMs).padStart(6)} ms  ride ${r.rideId}`);
     }
-    const passed = results.filter((r) => r.ok).length;
+    const passed = settled.filter((r) => r.ok).length;
     say(`  ${report.held ? green('✔') : red('✘')} audit: ${report.held ? `all ${report.invariants.length} invariants held` : `violated ${report.invariants.filter((i) => !i.held).map((i) => i.id).join(', ')}`} (${report.counts.rides} rides, ${report.counts.drivers} drivers, ${tap.messages.length} messages tapped)`);
     const ok = passed === results.length && report.held;
     say(

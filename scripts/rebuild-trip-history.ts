@@ -1,6 +1,15 @@
 // `npm run rebuild:trip-history`: recomputes every rider and driver summary from the services' own trip records,
 // prints each drift it found and a one-line total, and repairs them (`--dry-run` only reports; it then exits 1 on drift).
-import { baseConfigSchema, createLogger, createStore, errorMessage, loadConfig, type CollectionSpec, type Logger, type Store } from '@ridehail/shared';
+import {
+  baseConfigSchema,
+  createLogger,
+  createStore,
+  errorMessage,
+  loadConfig,
+  type CollectionSpec,
+  type Logger,
+  type Store,
+} from '@ridehail/shared';
 import { z } from 'zod';
 import { collections as driverCollections } from '../driver-service/src/store/collections';
 import { rebuildDriverTripHistory } from '../driver-service/src/tripHistory/rebuild';
@@ -9,7 +18,9 @@ import { rebuildRiderTripHistory, type Drift } from '../ride-service/src/tripHis
 
 const configSchema = baseConfigSchema.pick({ MONGO_DB_PREFIX: true, CURRENCY: true }).extend({
   // The summaries live in the services' MongoDB databases: without one there is nothing to rebuild.
-  MONGO_URL: z.string({ required_error: 'required: the MongoDB the services use' }).regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL'),
+  MONGO_URL: z
+    .string({ required_error: 'required: the MongoDB the services use' })
+    .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL'),
   // The rebuilds log each drift too; this script prints them itself, so their logs stay quiet unless asked.
   LOG_LEVEL: baseConfigSchema.shape.LOG_LEVEL.default('error'),
 });
@@ -41,7 +52,9 @@ async function main(): Promise<number> {
       await store.init(side.collections);
       const drifts = await side.rebuild(store, logger, { repair, currency: config.CURRENCY });
       for (const d of drifts) {
-        process.stdout.write(`${side.service}: ${side.person} ${d.person} ${d.field}: stored ${show(d.stored)}, recomputed ${show(d.recomputed)}${repair ? ' (repaired)' : ''}\n`);
+        process.stdout.write(
+          `${side.service}: ${side.person} ${d.person} ${d.field}: stored ${show(d.stored)}, recomputed ${show(d.recomputed)}${repair ? ' (repaired)' : ''}\n`,
+        );
       }
       counts.push(`${side.service} ${drifts.length}`);
       total += drifts.length;

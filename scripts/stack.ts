@@ -38,8 +38,12 @@ async function main(): Promise<void> {
   say('all four services ready. Management UI: http://localhost:15672 (guest/guest). Ctrl-C stops everything.');
 
   let signals = 0;
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
+    // One Ctrl-C can arrive twice (from the terminal and relayed by npm/tsx): only a later one means "kill now".
+    if (signals > 0 && Date.now() - firstSignalAt < 2000) return;
     signals += 1;
+    if (signals === 1) firstSignalAt = Date.now();
     if (signals > 1) {
       say(`${signal} again: killing the services now`);
       for (const p of stack.processes) process.kill(p.pid, 'SIGKILL');

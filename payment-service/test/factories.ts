@@ -119,7 +119,8 @@ export interface EmittedEvent {
 
 export class PaymentHarness {
   readonly store = new MemoryStore({ name: 'payments-test' });
-  readonly logger = createLogger('payment-service', 'error');
+  /** Silent: a test that provokes a failure asserts on it instead of printing it. */
+  readonly logger = Object.assign(createLogger('payment-service', 'error'), { silent: true });
   private readonly emitted: EmittedEvent[] = [];
   readonly deps: PaymentHandlerDeps;
 

@@ -1,5 +1,16 @@
 // ride-service's composition root: configuration, what it reacts to and emits, its routes, and start().
-import { baseConfigSchema, exchanges, loadConfig, on, runMain, startService, type Env, type RunningService, type ServiceDefinition, type Store } from '@ridehail/shared';
+import {
+  baseConfigSchema,
+  exchanges,
+  loadConfig,
+  on,
+  runMain,
+  startService,
+  type Env,
+  type RunningService,
+  type ServiceDefinition,
+  type Store,
+} from '@ridehail/shared';
 import { z } from 'zod';
 import type { HandlerDeps } from './handlers/applyToRide';
 import { cancelRideOnPaymentDeclined } from './handlers/cancelRideOnPaymentDeclined';

@@ -63,7 +63,9 @@ export function changedRide(decision: Decision): Ride {
 /** A REQUESTED ride of `rider` (an active one by default). */
 export function aRequestedRide(rider: Rider = aRider(), at = change()): Ride {
   const id = `ride-${randomUUID()}`;
-  return changedRide(requestRide({ id, rider, pickup: PICKUP, dropoff: DROPOFF, paymentMethod: 'pm_card_visa', sortKey: sortKey(at.at, id) }, at));
+  return changedRide(
+    requestRide({ id, rider, pickup: PICKUP, dropoff: DROPOFF, paymentMethod: 'pm_card_visa', sortKey: sortKey(at.at, id) }, at),
+  );
 }
 
 // Incoming events, as the other services publish them.
@@ -75,13 +77,26 @@ export function driverAssigned(ride: Ride, driver: PersonRef = aDriver()): Envel
   return envelope(
     'driver.assigned',
     ride.id,
-    { rideId: ride.id, driver, riderId: ride.riderId, pickup: ride.pickup, dropoff: ride.dropoff, paymentMethod: ride.paymentMethod, distanceKm: 1.2 },
+    {
+      rideId: ride.id,
+      driver,
+      riderId: ride.riderId,
+      pickup: ride.pickup,
+      dropoff: ride.dropoff,
+      paymentMethod: ride.paymentMethod,
+      distanceKm: 1.2,
+    },
     'driver-service',
   );
 }
 
 export function driverUnavailable(ride: Ride): Envelope<'driver.unavailable'> {
-  return envelope('driver.unavailable', ride.id, { rideId: ride.id, riderId: ride.riderId, reason: 'no_driver_available' }, 'driver-service');
+  return envelope(
+    'driver.unavailable',
+    ride.id,
+    { rideId: ride.id, riderId: ride.riderId, reason: 'no_driver_available' },
+    'driver-service',
+  );
 }
 
 export function fareCalculated(ride: Ride, amount = 1234): Envelope<'fare.calculated'> {
@@ -89,11 +104,21 @@ export function fareCalculated(ride: Ride, amount = 1234): Envelope<'fare.calcul
 }
 
 export function paymentAuthorized(ride: Ride, driver: PersonRef = aDriver(), amount = 1234): Envelope<'payment.authorized'> {
-  return envelope('payment.authorized', ride.id, { rideId: ride.id, paymentId: `pay-${ride.id}`, amount, currency: CURRENCY, driver }, 'payment-service');
+  return envelope(
+    'payment.authorized',
+    ride.id,
+    { rideId: ride.id, paymentId: `pay-${ride.id}`, amount, currency: CURRENCY, driver },
+    'payment-service',
+  );
 }
 
 export function paymentDeclined(ride: Ride, driverId = 'driver-x'): Envelope<'payment.declined'> {
-  return envelope('payment.declined', ride.id, { rideId: ride.id, paymentId: `pay-${ride.id}`, driverId, reason: 'card_declined' }, 'payment-service');
+  return envelope(
+    'payment.declined',
+    ride.id,
+    { rideId: ride.id, paymentId: `pay-${ride.id}`, driverId, reason: 'card_declined' },
+    'payment-service',
+  );
 }
 
 export function paymentCaptured(ride: Ride, amount = 1234, driverId = ride.driver?.id ?? 'driver-x'): Envelope<'payment.captured'> {

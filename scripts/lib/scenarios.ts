@@ -257,6 +257,20 @@ class Scenario {
   }
 }
 
+/** The same result with ride, driver, payments and notifications read again (once the system is quiet). */
+export async function refreshResult(api: SagaApi, r: ScenarioResult): Promise<ScenarioResult> {
+  if (!r.rideId) return r;
+  const ride = await api.getRide(r.rideId);
+  const driverId = driverIdOf(ride) ?? r.driver?.id;
+  return {
+    ...r,
+    ride,
+    driver: driverId ? await api.getDriver(driverId) : undefined,
+    payments: await api.listPayments({ rideId: r.rideId }),
+    notifications: await api.listNotifications({ rideId: r.rideId }),
+  };
+}
+
 async function guarded(s: Scenario, body: () => Promise<void>): Promise<ScenarioResult> {
   try {
     await body();
@@ -328,6 +342,8 @@ export function flakyPayment(ctx: ScenarioContext, w: World, metricsBefore?: num
     s.notes.push(`confirmed ${(took / 1000).toFixed(1)} s after the request, after the gateway failed twice`);
     if (took > 12_000) s.problems.push(`took ${(took / 1000).toFixed(1)} s, expected about 10 s at most`);
     await s.payment('AUTHORIZED', await s.fare());
+    const driverEmail = await s.driverEmail(ride);
+    await s.notified([w.rider.email, ...(driverEmail ? [driverEmail] : [])], 'ride-confirmed');
     if (metricsBefore !== undefined) {
       const after = metricValue(await s.ctx.api.metrics('payment'), 'messages_retried_total') ?? 0;
       s.notes.push(`payment-service messages_retried_total went from ${metricsBefore} to ${after}`);

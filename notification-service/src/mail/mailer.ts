@@ -1,6 +1,6 @@
 // Email out through nodemailer: SMTP_URL when set, else nodemailer's jsonTransport (nothing is delivered, said loudly).
 import nodemailer, { type Transporter } from 'nodemailer';
-import SMTPTransport from 'nodemailer/lib/smtp-transport';
+import SMTPPool from 'nodemailer/lib/smtp-pool';
 import { errorMessage, type Logger } from '@ridehail/shared';
 
 export interface OutgoingEmail {
@@ -35,8 +35,9 @@ export function createMailer(options: MailerOptions): Mailer {
   const timeout = options.timeoutMs ?? 10_000;
   let transporter: Transporter;
   if (options.smtpUrl) {
+    // Pooled: an SMTP session costs a handshake (and, on some servers, a deliberate greeting delay) per connection.
     transporter = nodemailer.createTransport(
-      new SMTPTransport({ url: options.smtpUrl, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout }),
+      new SMTPPool({ url: options.smtpUrl, maxConnections: 5, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout }),
     );
   } else {
     options.logger.warn('SMTP_URL is not set: emails are rendered with the jsonTransport and NOT DELIVERED to anyone');

@@ -26,7 +26,13 @@ export function decideKey(record: IdempotencyRecord | null, bodyHash: string, no
   return record.bodyHash === bodyHash ? { kind: 'replay', rideId: record.rideId } : { kind: 'conflict', rideId: record.rideId };
 }
 
-export function newIdempotencyRecord(input: { riderId: string; key: string; bodyHash: string; rideId: string; now: Date }): IdempotencyRecord {
+export function newIdempotencyRecord(input: {
+  riderId: string;
+  key: string;
+  bodyHash: string;
+  rideId: string;
+  now: Date;
+}): IdempotencyRecord {
   return {
     id: idempotencyId(input.riderId, input.key),
     version: 1,

@@ -63,9 +63,7 @@ export type RideEvent = { [T in RideEventType]: { type: T; payload: PayloadOf<T>
 /** Why a transition did not happen: handlers acknowledge these without effect, HTTP turns them into 403/409. */
 export type Refusal = 'rider-inactive' | 'terminal' | 'wrong-status' | 'already-recorded';
 
-export type Decision =
-  | { changed: true; ride: Ride; events: RideEvent[] }
-  | { changed: false; refusal: Refusal; detail: string };
+export type Decision = { changed: true; ride: Ride; events: RideEvent[] } | { changed: false; refusal: Refusal; detail: string };
 
 /** When and because of what a change happens. */
 export interface Change {
@@ -207,7 +205,10 @@ export function cancelByRider(ride: Ride, change: Change): Decision {
 /** The rider completes: only CONFIRMED → COMPLETED. */
 export function completeRide(ride: Ride, change: Change): Decision {
   if (ride.status !== 'CONFIRMED' || ride.driver === undefined) {
-    return refuse(isTerminal(ride.status) ? 'terminal' : 'wrong-status', `ride ${ride.id} is ${ride.status}; only a CONFIRMED ride can be completed`);
+    return refuse(
+      isTerminal(ride.status) ? 'terminal' : 'wrong-status',
+      `ride ${ride.id} is ${ride.status}; only a CONFIRMED ride can be completed`,
+    );
   }
   const next = moved(ride, 'COMPLETED', change);
   const payload: PayloadOf<'ride.completed'> = { rideId: next.id, rider: next.rider, driver: ride.driver, completedAt: change.at };

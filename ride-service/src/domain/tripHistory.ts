@@ -49,7 +49,16 @@ function latest(a: string | null, b: string | null): string | null {
 }
 
 export function emptySummary(riderId: string, currency: string): RiderSummary {
-  return { id: riderId, version: 1, requested: 0, completed: 0, cancelled: 0, rejected: 0, spent: { amount: 0, currency }, lastTripAt: null };
+  return {
+    id: riderId,
+    version: 1,
+    requested: 0,
+    completed: 0,
+    cancelled: 0,
+    rejected: 0,
+    spent: { amount: 0, currency },
+    lastTripAt: null,
+  };
 }
 
 /** The summary after one trip changed from `before` (null: the trip is new) to `after`; the version is the store's business. */
@@ -97,7 +106,9 @@ export interface FieldDrift {
  */
 export function summaryDrifts(stored: RiderSummary | null, recomputed: RiderSummary): FieldDrift[] {
   const current = stored ?? emptySummary(recomputed.id, recomputed.spent.currency);
-  return summaryFields.filter(({ of }) => of(current) !== of(recomputed)).map(({ field, of }) => ({ field, stored: of(current), recomputed: of(recomputed) }));
+  return summaryFields
+    .filter(({ of }) => of(current) !== of(recomputed))
+    .map(({ field, of }) => ({ field, stored: of(current), recomputed: of(recomputed) }));
 }
 
 export type SummaryTotals = Omit<RiderSummary, 'id' | 'version'>;

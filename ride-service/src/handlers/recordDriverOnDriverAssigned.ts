@@ -4,5 +4,7 @@ import { assignDriver } from '../domain/ride';
 import { applyToRide, type HandlerDeps } from './applyToRide';
 
 export function recordDriverOnDriverAssigned(deps: HandlerDeps): EventHandler<'driver.assigned'> {
-  return transactional((payload, uow, ctx) => applyToRide(deps, uow, ctx, payload.rideId, (ride, change) => assignDriver(ride, payload.driver, change)));
+  return transactional((payload, uow, ctx) =>
+    applyToRide(deps, uow, ctx, payload.rideId, (ride, change) => assignDriver(ride, payload.driver, change)),
+  );
 }

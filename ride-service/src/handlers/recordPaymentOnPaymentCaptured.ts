@@ -6,7 +6,11 @@ import { applyToRide, type HandlerDeps } from './applyToRide';
 export function recordPaymentOnPaymentCaptured(deps: HandlerDeps): EventHandler<'payment.captured'> {
   return transactional((payload, uow, ctx) =>
     applyToRide(deps, uow, ctx, payload.rideId, (ride, change) =>
-      recordCapture(ride, { paymentId: payload.paymentId, amount: payload.amount, currency: payload.currency, capturedAt: payload.capturedAt }, change),
+      recordCapture(
+        ride,
+        { paymentId: payload.paymentId, amount: payload.amount, currency: payload.currency, capturedAt: payload.capturedAt },
+        change,
+      ),
     ),
   );
 }

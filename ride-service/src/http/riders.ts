@@ -1,6 +1,16 @@
 // Rider routes: create, read, and the rider's trip history view (DESIGN §9).
 import { randomUUID } from 'node:crypto';
-import { decodeCursor, NotFoundError, parseBody, parseParams, parseQuery, route, toPage, tripPageQuerySchema, type Filter } from '@ridehail/shared';
+import {
+  decodeCursor,
+  NotFoundError,
+  parseBody,
+  parseParams,
+  parseQuery,
+  route,
+  toPage,
+  tripPageQuerySchema,
+  type Filter,
+} from '@ridehail/shared';
 import type { Router } from 'express';
 import type { Ride } from '../domain/ride';
 import { newRider } from '../domain/rider';
@@ -24,7 +34,10 @@ export function mountRiderRoutes(router: Router, deps: RideRouteDeps): void {
         // The summary is born with its rider, so trip changes always update an existing document.
         await tx.repo(riderSummaries).insert(emptySummary(rider.id, deps.currency));
       });
-      res.status(201).location(`/riders/${encodeURIComponent(rider.id)}`).json(riderView(rider));
+      res
+        .status(201)
+        .location(`/riders/${encodeURIComponent(rider.id)}`)
+        .json(riderView(rider));
     }),
   );
 
@@ -54,7 +67,12 @@ export function mountRiderRoutes(router: Router, deps: RideRouteDeps): void {
       if (before !== undefined) filter.sortKey = { $lt: before };
       const rows = await store.read(rides).find(filter, { sort: [{ field: 'sortKey', direction: -1 }], limit: query.limit + 1 });
       const page = toPage(rows, query.limit, (ride) => ride.sortKey);
-      res.json({ riderId: id, summary: totalsOf(summary), trips: page.items.map(tripOf), ...(page.next !== undefined ? { next: page.next } : {}) });
+      res.json({
+        riderId: id,
+        summary: totalsOf(summary),
+        trips: page.items.map(tripOf),
+        ...(page.next !== undefined ? { next: page.next } : {}),
+      });
     }),
   );
 }

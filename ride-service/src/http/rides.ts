@@ -18,9 +18,16 @@ import type { Response, Router } from 'express';
 import { canonicalJson, decideKey, idempotencyId, newIdempotencyRecord, type KeyDecision } from '../domain/idempotency';
 import { cancelByRider, completeRide, rateRide, requestRide, type Change, type Decision, type Ride } from '../domain/ride';
 import { idempotencyKeys, riders, rides } from '../store/collections';
-import { saveRideChange } from '../store/rideWrites';
+import { RIDE_WRITE_ATTEMPTS, saveRideChange } from '../store/rideWrites';
 import { clockOf, emitFromRequest, type RideRouteDeps } from './deps';
-import { idParamsSchema, idempotencyHeadersSchema, listRidesQuerySchema, ratingSchema, requestRideSchema, type RideRequestBody } from './schemas';
+import {
+  idParamsSchema,
+  idempotencyHeadersSchema,
+  listRidesQuerySchema,
+  ratingSchema,
+  requestRideSchema,
+  type RideRequestBody,
+} from './schemas';
 import { rideView } from './views';
 
 interface Requested {
@@ -33,7 +40,9 @@ function bodyHashOf(body: RideRequestBody): string {
 }
 
 function keyConflict(key: string, decision: Extract<KeyDecision, { kind: 'conflict' }>): ConflictError {
-  return new ConflictError(`Idempotency-Key ${key} was already used with a different body (ride ${decision.rideId})`, { rideId: decision.rideId });
+  return new ConflictError(`Idempotency-Key ${key} was already used with a different body (ride ${decision.rideId})`, {
+    rideId: decision.rideId,
+  });
 }
 
 async function existingRide(repo: { get(id: string): Promise<Ride | null> }, rideId: string): Promise<Ride> {
@@ -61,35 +70,38 @@ export function mountRideRoutes(router: Router, deps: RideRouteDeps): void {
       const cause = requestId(res);
       let outcome: Requested;
       try {
-        outcome = await store.run(async (tx): Promise<Requested> => {
-          const rider = await tx.repo(riders).get(body.riderId);
-          if (rider === null) throw new NotFoundError('rider', body.riderId);
-          const at = now();
-          const keys = tx.repo(idempotencyKeys);
-          const record = key === undefined ? null : await keys.get(idempotencyId(rider.id, key));
-          if (key !== undefined) {
-            const decision = decideKey(record, bodyHash, at);
-            if (decision.kind === 'replay') return { ride: await existingRide(tx.repo(rides), decision.rideId), replayed: true };
-            if (decision.kind === 'conflict') throw keyConflict(key, decision);
-          }
-          const id = randomUUID();
-          const iso = at.toISOString();
-          const change: Change = { at: iso, cause };
-          const decision = requestRide(
-            { id, rider, pickup: body.pickup, dropoff: body.dropoff, paymentMethod: body.paymentMethod, sortKey: sortKey(iso, id) },
-            change,
-          );
-          if (!decision.changed) throw new AppError('rider-inactive', decision.detail, { riderId: rider.id });
-          const ride = await saveRideChange(tx, null, decision.ride, deps.currency);
-          if (key !== undefined) {
-            const fresh = newIdempotencyRecord({ riderId: rider.id, key, bodyHash, rideId: ride.id, now: at });
-            // The key's record commits with the ride: two racing first requests cannot both commit (one hits the key).
-            if (record === null) await keys.insert(fresh);
-            else await keys.update({ ...fresh, version: record.version });
-          }
-          await emitFromRequest(tx, deps, ride.id, decision.events);
-          return { ride, replayed: false };
-        });
+        outcome = await store.run(
+          async (tx): Promise<Requested> => {
+            const rider = await tx.repo(riders).get(body.riderId);
+            if (rider === null) throw new NotFoundError('rider', body.riderId);
+            const at = now();
+            const keys = tx.repo(idempotencyKeys);
+            const record = key === undefined ? null : await keys.get(idempotencyId(rider.id, key));
+            if (key !== undefined) {
+              const decision = decideKey(record, bodyHash, at);
+              if (decision.kind === 'replay') return { ride: await existingRide(tx.repo(rides), decision.rideId), replayed: true };
+              if (decision.kind === 'conflict') throw keyConflict(key, decision);
+            }
+            const id = randomUUID();
+            const iso = at.toISOString();
+            const change: Change = { at: iso, cause };
+            const decision = requestRide(
+              { id, rider, pickup: body.pickup, dropoff: body.dropoff, paymentMethod: body.paymentMethod, sortKey: sortKey(iso, id) },
+              change,
+            );
+            if (!decision.changed) throw new AppError('rider-inactive', decision.detail, { riderId: rider.id });
+            const ride = await saveRideChange(tx, null, decision.ride, deps.currency);
+            if (key !== undefined) {
+              const fresh = newIdempotencyRecord({ riderId: rider.id, key, bodyHash, rideId: ride.id, now: at });
+              // The key's record commits with the ride: two racing first requests cannot both commit (one hits the key).
+              if (record === null) await keys.insert(fresh);
+              else await keys.update({ ...fresh, version: record.version });
+            }
+            await emitFromRequest(tx, deps, ride.id, decision.events);
+            return { ride, replayed: false };
+          },
+          { maxAttempts: RIDE_WRITE_ATTEMPTS },
+        );
       } catch (err) {
         if (!(err instanceof DuplicateKeyError) || key === undefined) throw err;
         // Lost the race for this key to a concurrent first request: answer as its replay (or 409 for another body).
@@ -128,22 +140,28 @@ export function mountRideRoutes(router: Router, deps: RideRouteDeps): void {
 
   /** A rider action on one ride: 404 unknown, 409 when the domain refuses, else the change and its events commit together. */
   const act = async (rideId: string, cause: string, decide: (ride: Ride, change: Change) => Decision): Promise<Ride> =>
-    store.run(async (tx) => {
-      const ride = await tx.repo(rides).get(rideId);
-      if (ride === null) throw new NotFoundError('ride', rideId);
-      const decision = decide(ride, { at: now().toISOString(), cause });
-      if (!decision.changed) throw new ConflictError(decision.detail, { rideId, status: ride.status });
-      const saved = await saveRideChange(tx, ride, decision.ride, deps.currency);
-      await emitFromRequest(tx, deps, rideId, decision.events);
-      return saved;
-    });
+    store.run(
+      async (tx) => {
+        const ride = await tx.repo(rides).get(rideId);
+        if (ride === null) throw new NotFoundError('ride', rideId);
+        const decision = decide(ride, { at: now().toISOString(), cause });
+        if (!decision.changed) throw new ConflictError(decision.detail, { rideId, status: ride.status });
+        const saved = await saveRideChange(tx, ride, decision.ride, deps.currency);
+        await emitFromRequest(tx, deps, rideId, decision.events);
+        return saved;
+      },
+      { maxAttempts: RIDE_WRITE_ATTEMPTS },
+    );
 
   router.post(
     '/rides/:id/cancel',
     route(async (req, res) => {
       const { id } = parseParams(idParamsSchema, req.params);
       const ride = await act(id, requestId(res), cancelByRider);
-      res.status(202).location(`/rides/${encodeURIComponent(ride.id)}`).json(rideView(ride));
+      res
+        .status(202)
+        .location(`/rides/${encodeURIComponent(ride.id)}`)
+        .json(rideView(ride));
     }),
   );
 
@@ -152,7 +170,10 @@ export function mountRideRoutes(router: Router, deps: RideRouteDeps): void {
     route(async (req, res) => {
       const { id } = parseParams(idParamsSchema, req.params);
       const ride = await act(id, requestId(res), completeRide);
-      res.status(202).location(`/rides/${encodeURIComponent(ride.id)}`).json(rideView(ride));
+      res
+        .status(202)
+        .location(`/rides/${encodeURIComponent(ride.id)}`)
+        .json(rideView(ride));
     }),
   );
 
@@ -164,7 +185,12 @@ export function mountRideRoutes(router: Router, deps: RideRouteDeps): void {
       const ride = await act(id, requestId(res), (r, change) => rateRide(r, body, change));
       const rating = ride.rating;
       if (rating === undefined) throw new Error(`ride ${id} was rated but holds no rating`);
-      res.status(201).json({ rideId: ride.id, stars: rating.stars, ...(rating.comment !== undefined ? { comment: rating.comment } : {}), ratedAt: rating.ratedAt });
+      res.status(201).json({
+        rideId: ride.id,
+        stars: rating.stars,
+        ...(rating.comment !== undefined ? { comment: rating.comment } : {}),
+        ratedAt: rating.ratedAt,
+      });
     }),
   );
 }

@@ -4,6 +4,9 @@ import type { Ride } from '../domain/ride';
 import { applyTripChange, emptySummary, type RiderSummary } from '../domain/tripHistory';
 import { rides, riderSummaries } from './collections';
 
+/** A busy rider's summary is written by every change of every one of their rides: lost races are expected, so retry more. */
+export const RIDE_WRITE_ATTEMPTS = 10;
+
 /**
  * Stores `after` (inserting it when `before` is null, else as an optimistic update of `before`'s version) and applies
  * the trip's change to its rider's summary. A concurrent writer of either document makes the unit of work run again.

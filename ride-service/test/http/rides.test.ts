@@ -63,6 +63,14 @@ describe('ride-service HTTP: rides', () => {
       expect(await t.h.emitted()).to.deep.equal([]);
     });
 
+    it('counts every one of 40 concurrent ride requests of one rider in its summary', async () => {
+      const riderId = await t.rider();
+      const results = await Promise.all(Array.from({ length: 40 }, () => request(t.app).post('/rides').send(body(riderId))));
+      expect(results.map((r) => r.status)).to.deep.equal(Array.from({ length: 40 }, () => 202));
+      expect(await t.h.store.read(rides).count({ riderId })).to.equal(40);
+      expect(await t.h.summary(riderId)).to.include({ requested: 40 });
+    });
+
     it('lets a rider have several rides in progress at once', async () => {
       const riderId = await t.rider();
       const a = await t.ride(riderId);
@@ -74,7 +82,11 @@ describe('ride-service HTTP: rides', () => {
       it('answers the same ride for the same key and body, and emits ride.requested once', async () => {
         const riderId = await t.rider();
         const first = await request(t.app).post('/rides').set('Idempotency-Key', 'key-1').send(body(riderId)).expect(202);
-        const again = await request(t.app).post('/rides').set('Idempotency-Key', 'key-1').send(body(riderId, { paymentMethod: 'pm_card_visa' })).expect(202);
+        const again = await request(t.app)
+          .post('/rides')
+          .set('Idempotency-Key', 'key-1')
+          .send(body(riderId, { paymentMethod: 'pm_card_visa' }))
+          .expect(202);
         expect(again.body.rideId).to.equal(first.body.rideId);
         expect(again.headers['location']).to.equal(`/rides/${first.body.rideId}`);
         expect(await t.h.store.read(rides).count({ riderId })).to.equal(1);
@@ -84,7 +96,11 @@ describe('ride-service HTTP: rides', () => {
       it('answers 409 for the same key with a different body', async () => {
         const riderId = await t.rider();
         await request(t.app).post('/rides').set('Idempotency-Key', 'key-2').send(body(riderId)).expect(202);
-        const res = await request(t.app).post('/rides').set('Idempotency-Key', 'key-2').send(body(riderId, { dropoff: PICKUP })).expect(409);
+        const res = await request(t.app)
+          .post('/rides')
+          .set('Idempotency-Key', 'key-2')
+          .send(body(riderId, { dropoff: PICKUP }))
+          .expect(409);
         expect(res.body.type).to.match(/conflict$/);
         expect(await t.h.store.read(rides).count({ riderId })).to.equal(1);
       });
@@ -113,7 +129,10 @@ describe('ride-service HTTP: rides', () => {
         const app = rideApp(racingStore(t.h.store, 2));
         const [a, b] = await Promise.all([
           request(app).post('/rides').set('Idempotency-Key', 'race-2').send(body(riderId)),
-          request(app).post('/rides').set('Idempotency-Key', 'race-2').send(body(riderId, { dropoff: PICKUP })),
+          request(app)
+            .post('/rides')
+            .set('Idempotency-Key', 'race-2')
+            .send(body(riderId, { dropoff: PICKUP })),
         ]);
         expect([a.status, b.status].sort()).to.deep.equal([202, 409]);
         expect(await t.h.store.read(rides).count({ riderId })).to.equal(1);

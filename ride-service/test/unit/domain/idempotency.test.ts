@@ -29,7 +29,9 @@ describe('idempotency keys', () => {
   });
 
   it('hashes bodies by content, not key order', () => {
-    expect(canonicalJson({ b: 1, a: { d: 2, c: [3, { f: 4, e: 5 }] } })).to.equal(canonicalJson({ a: { c: [3, { e: 5, f: 4 }], d: 2 }, b: 1 }));
+    expect(canonicalJson({ b: 1, a: { d: 2, c: [3, { f: 4, e: 5 }] } })).to.equal(
+      canonicalJson({ a: { c: [3, { e: 5, f: 4 }], d: 2 }, b: 1 }),
+    );
     expect(canonicalJson({ a: 1 })).to.not.equal(canonicalJson({ a: 2 }));
   });
 });

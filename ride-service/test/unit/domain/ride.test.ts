@@ -51,7 +51,10 @@ describe('ride domain', () => {
     it('creates a REQUESTED ride with its first history entry and emits ride.requested', () => {
       const rider = aRider();
       const at = change();
-      const decision = requestRide({ id: 'ride-1', rider, pickup: PICKUP, dropoff: DROPOFF, paymentMethod: 'pm_card_visa', sortKey: 'k' }, at);
+      const decision = requestRide(
+        { id: 'ride-1', rider, pickup: PICKUP, dropoff: DROPOFF, paymentMethod: 'pm_card_visa', sortKey: 'k' },
+        at,
+      );
       const ride = changedRide(decision);
       expect(ride).to.include({ id: 'ride-1', riderId: rider.id, status: 'REQUESTED', version: 1, createdAt: at.at, updatedAt: at.at });
       expect(ride.history).to.deep.equal([{ status: 'REQUESTED', at: at.at, cause: at.cause }]);
@@ -72,7 +75,10 @@ describe('ride domain', () => {
 
     it('refuses an inactive rider', () => {
       const rider = aRider({ status: 'INACTIVE' });
-      const decision = requestRide({ id: 'r', rider, pickup: PICKUP, dropoff: DROPOFF, paymentMethod: 'pm_card_visa', sortKey: 'k' }, change());
+      const decision = requestRide(
+        { id: 'r', rider, pickup: PICKUP, dropoff: DROPOFF, paymentMethod: 'pm_card_visa', sortKey: 'k' },
+        change(),
+      );
       expect(refusalOf(decision)).to.equal('rider-inactive');
     });
   });
@@ -133,7 +139,14 @@ describe('ride domain', () => {
       expect(ride.status).to.equal('CONFIRMED');
       expect(decision.changed && decision.events[0]).to.deep.equal({
         type: 'ride.confirmed',
-        payload: { rideId: ride.id, rider: ride.rider, driver, pickup: ride.pickup, dropoff: ride.dropoff, fare: { amount: 1500, currency: 'EUR' } },
+        payload: {
+          rideId: ride.id,
+          rider: ride.rider,
+          driver,
+          pickup: ride.pickup,
+          dropoff: ride.dropoff,
+          fare: { amount: 1500, currency: 'EUR' },
+        },
       });
     });
 
@@ -220,7 +233,10 @@ describe('ride domain', () => {
       expect(ride).to.include({ status: 'COMPLETED', endedAt: at.at });
       expect(isTerminal(ride.status)).to.equal(true);
       expect(decision.changed && decision.events).to.deep.equal([
-        { type: 'ride.completed', payload: { rideId: ride.id, rider: ride.rider, driver, fare: { amount: 777, currency: 'EUR' }, completedAt: at.at } },
+        {
+          type: 'ride.completed',
+          payload: { rideId: ride.id, rider: ride.rider, driver, fare: { amount: 777, currency: 'EUR' }, completedAt: at.at },
+        },
       ]);
     });
 

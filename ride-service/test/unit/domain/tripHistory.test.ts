@@ -24,7 +24,7 @@ import {
   tripOf,
   type RiderSummary,
 } from '../../../src/domain/tripHistory';
-import { aDriver, aRequestedRide, aRider, change, changedRide } from '../../factories';
+import { aDriver, aRequestedRide, aRider, change } from '../../factories';
 
 const driver = aDriver();
 const auth = { driver, amount: 2500, currency: 'EUR' };
@@ -95,9 +95,18 @@ describe('rider trip summary rules', () => {
       const r = new Rider();
       const ride = confirmedTrip(r);
       r.apply(ride.id, (x) => completeRide(x, change()));
-      r.apply(ride.id, (x) => recordCapture(x, { paymentId: 'p', amount: 2500, currency: 'EUR', capturedAt: '2030-01-01T00:00:00.000Z' }, change()));
+      r.apply(ride.id, (x) =>
+        recordCapture(x, { paymentId: 'p', amount: 2500, currency: 'EUR', capturedAt: '2030-01-01T00:00:00.000Z' }, change()),
+      );
       const trip = r.trip(ride.id);
-      expect(contribution(trip)).to.deep.equal({ requested: 1, completed: 1, cancelled: 0, rejected: 0, spent: 2500, lastTripAt: trip.updatedAt });
+      expect(contribution(trip)).to.deep.equal({
+        requested: 1,
+        completed: 1,
+        cancelled: 0,
+        rejected: 0,
+        spent: 2500,
+        lastTripAt: trip.updatedAt,
+      });
     });
   });
 
@@ -106,7 +115,14 @@ describe('rider trip summary rules', () => {
       const r = new Rider();
       const at = change();
       r.request(at);
-      expect(totalsOf(r.summary)).to.deep.equal({ requested: 1, completed: 0, cancelled: 0, rejected: 0, spent: { amount: 0, currency: 'EUR' }, lastTripAt: at.at });
+      expect(totalsOf(r.summary)).to.deep.equal({
+        requested: 1,
+        completed: 0,
+        cancelled: 0,
+        rejected: 0,
+        spent: { amount: 0, currency: 'EUR' },
+        lastTripAt: at.at,
+      });
     });
 
     it('driver assigned, fare quoted and ride confirmed: counts unchanged, lastTripAt moves', () => {
@@ -155,7 +171,9 @@ describe('rider trip summary rules', () => {
       const r = new Rider();
       const ride = confirmedTrip(r);
       r.apply(ride.id, (x) => completeRide(x, change()));
-      r.apply(ride.id, (x) => recordCapture(x, { paymentId: 'p', amount: 2500, currency: 'EUR', capturedAt: '2030-01-01T00:00:00.000Z' }, change()));
+      r.apply(ride.id, (x) =>
+        recordCapture(x, { paymentId: 'p', amount: 2500, currency: 'EUR', capturedAt: '2030-01-01T00:00:00.000Z' }, change()),
+      );
       expect(r.summary.spent).to.deep.equal({ amount: 2500, currency: 'EUR' });
       expect(tripOf(r.trip(ride.id)).paid).to.deep.equal({ amount: 2500, currency: 'EUR' });
     });
@@ -189,7 +207,10 @@ describe('rider trip summary rules', () => {
       ['fare.calculated', (x) => recordFare(x, { amount: 2500, currency: 'EUR' }, change())],
       ['payment.authorized', (x) => confirmRide(x, auth, change())],
       ['ride.completed', (x) => completeRide(x, change())],
-      ['payment.captured', (x) => recordCapture(x, { paymentId: 'p', amount: 2500, currency: 'EUR', capturedAt: '2030-01-01T00:00:00.000Z' }, change())],
+      [
+        'payment.captured',
+        (x) => recordCapture(x, { paymentId: 'p', amount: 2500, currency: 'EUR', capturedAt: '2030-01-01T00:00:00.000Z' }, change()),
+      ],
       ['ride.rated', (x) => rateRide(x, { stars: 3 }, change())],
     ];
 
@@ -221,16 +242,18 @@ describe('rider trip summary rules', () => {
     // Fixed times, so every play of the same facts can be compared: the trip's earlier changes first, then the three events.
     const earlier = { requested: change(), assigned: change(), confirmed: change() };
     const T = { completed: change(), captured: change(), rated: change() };
-    const decide = (effect: Effect) => (x: Ride): Decision => {
-      switch (effect.name) {
-        case 'ride.completed':
-          return completeRide(x, effect.at);
-        case 'payment.captured':
-          return recordCapture(x, { paymentId: 'p', amount: 2500, currency: 'EUR', capturedAt: effect.at.at }, effect.at);
-        case 'ride.rated':
-          return rateRide(x, { stars: 4 }, effect.at);
-      }
-    };
+    const decide =
+      (effect: Effect) =>
+      (x: Ride): Decision => {
+        switch (effect.name) {
+          case 'ride.completed':
+            return completeRide(x, effect.at);
+          case 'payment.captured':
+            return recordCapture(x, { paymentId: 'p', amount: 2500, currency: 'EUR', capturedAt: effect.at.at }, effect.at);
+          case 'ride.rated':
+            return rateRide(x, { stars: 4 }, effect.at);
+        }
+      };
     const effects: Effect[] = [
       { name: 'ride.completed', at: T.completed },
       { name: 'payment.captured', at: T.captured },
@@ -283,7 +306,11 @@ describe('rider trip summary rules', () => {
         const label = order.map((e) => e.name).join(' → ');
         expect(totalsOf(outcome.summary), label).to.deep.equal(totalsOf(reference.summary));
         expect(outcome.summary, `${label}: stored equals recomputed`).to.deep.equal(outcome.recomputed);
-        expect(tripOf(outcome.trip), label).to.deep.equal({ ...tripOf(reference.trip), rideId: outcome.trip.id, requestedAt: outcome.trip.createdAt });
+        expect(tripOf(outcome.trip), label).to.deep.equal({
+          ...tripOf(reference.trip),
+          rideId: outcome.trip.id,
+          requestedAt: outcome.trip.createdAt,
+        });
       }
     });
   });

@@ -54,7 +54,10 @@ describe('ride-service handlers', () => {
       const unknown = { ...ride, id: 'ride-unknown' };
       let error: unknown;
       await h.deliver(driverAssigned(unknown)).catch((err: unknown) => (error = err));
-      expect(error).to.be.instanceOf(Error).with.property('message').that.matches(/ride-unknown/);
+      expect(error)
+        .to.be.instanceOf(Error)
+        .with.property('message')
+        .that.matches(/ride-unknown/);
     });
   });
 
@@ -177,6 +180,13 @@ describe('ride-service handlers', () => {
   });
 
   describe("the rider's summary", () => {
+    it('counts every one of many rides of one rider ending at once (concurrent handlers retry their lost races)', async () => {
+      const rider = await h.seedRider();
+      const many = await Promise.all(Array.from({ length: 30 }, () => h.seedRide(rider)));
+      await Promise.all(many.map((r, i) => h.deliver(i % 2 === 0 ? driverUnavailable(r) : paymentDeclined(r))));
+      expect(await h.summary(rider.id)).to.include({ requested: 30, rejected: 15, cancelled: 15 });
+    });
+
     it('moves in the same unit of work as the ride: requested, then rejected', async () => {
       expect(await h.summary(ride.riderId)).to.include({ requested: 1, rejected: 0, lastTripAt: ride.updatedAt });
       await h.deliver(driverUnavailable(ride));

@@ -1,0 +1,49 @@
+// The end of a measured saga: a tap queue bound to `${prefix}ride.events` that reports each ride's outcome the moment it arrives.
+import { performance } from 'node:perf_hooks';
+import amqp, { type ChannelModel, type ConsumeMessage } from 'amqplib';
+
+export type RideOutcome = 'ride.confirmed' | 'ride.rejected' | 'ride.cancelled';
+
+export interface SagaTap {
+  queue: string;
+  /** Called with the ride id, its outcome and the performance.now() of arrival. */
+  onOutcome(listener: (rideId: string, outcome: RideOutcome, at: number) => void): void;
+  close(): Promise<void>;
+}
+
+const outcomes: readonly RideOutcome[] = ['ride.confirmed', 'ride.rejected', 'ride.cancelled'];
+
+export async function openSagaTap(amqpUrl: string, brokerPrefix: string): Promise<SagaTap> {
+  const connection: ChannelModel = await amqp.connect(amqpUrl, { clientProperties: { connection_name: `${brokerPrefix}bench.tap` } });
+  try {
+    const channel = await connection.createChannel();
+    const queue = `${brokerPrefix}bench.tap`;
+    await channel.assertQueue(queue, { exclusive: true, autoDelete: true, durable: false });
+    for (const key of outcomes) await channel.bindQueue(queue, `${brokerPrefix}ride.events`, key);
+    let listener: (rideId: string, outcome: RideOutcome, at: number) => void = () => undefined;
+    await channel.consume(
+      queue,
+      (msg: ConsumeMessage | null) => {
+        if (!msg) return;
+        const at = performance.now();
+        const outcome = msg.fields.routingKey as RideOutcome;
+        // The ride id is the saga's correlation id (DESIGN §4): no need to parse the body on the clock.
+        const rideId = typeof msg.properties.correlationId === 'string' ? msg.properties.correlationId : '';
+        listener(rideId, outcome, at);
+      },
+      { noAck: true, exclusive: true },
+    );
+    return {
+      queue,
+      onOutcome: (l) => {
+        listener = l;
+      },
+      close: async () => {
+        await connection.close();
+      },
+    };
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+}
