@@ -125,7 +125,9 @@ async function main(): Promise<void> {
     const rawSeconds = await rawPublish(raw, messages);
     await raw.close();
     const rawRate = EVENTS / rawSeconds;
-    say(`raw confirmed publish: ${EVENTS} messages in ${(rawSeconds * 1000).toFixed(0)} ms = ${rawRate.toFixed(0)} msg/s (one confirm channel, ${RAW_IN_FLIGHT} in flight)`);
+    say(
+      `raw confirmed publish: ${EVENTS} messages in ${(rawSeconds * 1000).toFixed(0)} ms = ${rawRate.toFixed(0)} msg/s (one confirm channel, ${RAW_IN_FLIGHT} in flight)`,
+    );
     await admin.purgeQueue(sink);
 
     const connection = new AmqpConnectionManager({ url: amqpUrl, logger, name: `${prefix}bench-relay` });

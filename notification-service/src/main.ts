@@ -28,7 +28,13 @@ const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 export const configSchema = baseConfigSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(3004),
   /** Where emails go (e.g. smtp://127.0.0.1:1025); unset: nodemailer's jsonTransport, nothing delivered. */
-  SMTP_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL').optional()),
+  SMTP_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL')
+      .optional(),
+  ),
   MAIL_FROM: z.string().min(3).default('RideHail <no-reply@ridehail.example>'),
   SMTP_TIMEOUT_MS: z.coerce.number().int().min(100).default(10000),
 });
@@ -42,7 +48,8 @@ export interface NotificationOverrides {
 
 export function definition(config: NotificationConfig, overrides: NotificationOverrides = {}): ServiceDefinition {
   const logger = createLogger('notification-service', config.LOG_LEVEL);
-  const mailer = overrides.mailer ?? createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, logger, timeoutMs: config.SMTP_TIMEOUT_MS });
+  const mailer =
+    overrides.mailer ?? createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, logger, timeoutMs: config.SMTP_TIMEOUT_MS });
   let store = overrides.store;
   const deps: NotificationHandlerDeps = {
     get store(): Store {
@@ -80,7 +87,11 @@ export async function start(env?: Env, options?: { store?: Store; mailer?: Maile
   const config = loadConfig(configSchema, env ?? process.env);
   const store =
     options?.store ??
-    createStore({ mongoUrl: config.MONGO_URL, dbName: `${config.MONGO_DB_PREFIX}notifications`, logger: createLogger('notification-service', config.LOG_LEVEL) });
+    createStore({
+      mongoUrl: config.MONGO_URL,
+      dbName: `${config.MONGO_DB_PREFIX}notifications`,
+      logger: createLogger('notification-service', config.LOG_LEVEL),
+    });
   return startService(definition(config, { store, mailer: options?.mailer }), { config, store, handleSignals: options === undefined });
 }
 

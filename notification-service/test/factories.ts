@@ -12,6 +12,7 @@ import {
   type EventType,
   type PayloadOf,
   type PersonRef,
+  type Store,
 } from '@ridehail/shared';
 import { startSmtpSink, type SinkMessage, type SmtpSink } from '../../test/support/smtpSink';
 import type { Notification } from '../src/domain/notification';
@@ -44,12 +45,30 @@ function envelope<T extends EventType>(type: T, payload: PayloadOf<T>): Envelope
 }
 
 export const rideConfirmed = (r: Ride) =>
-  envelope('ride.confirmed', { rideId: r.rideId, rider: r.rider, driver: r.driver, pickup, dropoff, fare: { amount: 1234, currency: 'EUR' } });
+  envelope('ride.confirmed', {
+    rideId: r.rideId,
+    rider: r.rider,
+    driver: r.driver,
+    pickup,
+    dropoff,
+    fare: { amount: 1234, currency: 'EUR' },
+  });
 export const rideRejected = (r: Ride) => envelope('ride.rejected', { rideId: r.rideId, rider: r.rider, reason: 'no_driver_available' });
 export const rideCancelled = (r: Ride, withDriver: boolean) =>
-  envelope('ride.cancelled', { rideId: r.rideId, rider: r.rider, ...(withDriver ? { driver: r.driver } : {}), reason: withDriver ? 'payment_declined' : 'rider_cancelled' });
+  envelope('ride.cancelled', {
+    rideId: r.rideId,
+    rider: r.rider,
+    ...(withDriver ? { driver: r.driver } : {}),
+    reason: withDriver ? 'payment_declined' : 'rider_cancelled',
+  });
 export const rideCompleted = (r: Ride) =>
-  envelope('ride.completed', { rideId: r.rideId, rider: r.rider, driver: r.driver, fare: { amount: 1234, currency: 'EUR' }, completedAt: new Date().toISOString() });
+  envelope('ride.completed', {
+    rideId: r.rideId,
+    rider: r.rider,
+    driver: r.driver,
+    fare: { amount: 1234, currency: 'EUR' },
+    completedAt: new Date().toISOString(),
+  });
 
 export function again<T extends EventType>(env: Envelope<T>): Envelope<T> {
   return { ...env, id: randomUUID() };
@@ -62,7 +81,7 @@ export interface EmittedEvent {
 }
 
 export class NotificationHarness {
-  readonly store = new MemoryStore({ name: 'notifications-test' });
+  readonly store: Store;
   /** Silent: a test that provokes a failure asserts on it instead of printing it. */
   readonly logger = Object.assign(createLogger('notification-service', 'error'), { silent: true });
   readonly deps: NotificationHandlerDeps;
@@ -71,7 +90,9 @@ export class NotificationHarness {
   constructor(
     readonly sink: SmtpSink,
     readonly mailer: Mailer,
+    store: Store = new MemoryStore({ name: 'notifications-test' }),
   ) {
+    this.store = store;
     this.deps = { store: this.store, mailer };
   }
 
@@ -91,14 +112,29 @@ export class NotificationHarness {
   }
 
   deliver(env: AnyEnvelope, attempt = 1, maxAttempts = 3): Promise<DispatchOutcome> {
-    return dispatch({ store: this.store, consumer: 'notification-service', envelope: env, subscription: this.subscriptionFor(env), attempt, maxAttempts, logger: this.logger });
+    return dispatch({
+      store: this.store,
+      consumer: 'notification-service',
+      envelope: env,
+      subscription: this.subscriptionFor(env),
+      attempt,
+      maxAttempts,
+      logger: this.logger,
+    });
   }
 
   async events(): Promise<EmittedEvent[]> {
     const claimed = await this.store.outbox.claim('test', 10_000, 60_000);
-    await this.store.outbox.markDispatched('test', claimed.map((r) => r.id));
+    await this.store.outbox.markDispatched(
+      'test',
+      claimed.map((r) => r.id),
+    );
     for (const r of claimed) {
-      this.emitted.push({ type: r.type, payload: r.payload as Record<string, unknown>, ...(r.headers.causationId ? { causationId: r.headers.causationId } : {}) });
+      this.emitted.push({
+        type: r.type,
+        payload: r.payload as Record<string, unknown>,
+        ...(r.headers.causationId ? { causationId: r.headers.causationId } : {}),
+      });
     }
     return [...this.emitted];
   }
@@ -115,12 +151,17 @@ export class NotificationHarness {
 /** One SMTP sink and one (pooled) mailer per test file, started in `before`; a fresh store per test. */
 export async function startSink(): Promise<{ sink: SmtpSink; mailer: Mailer }> {
   const sink = await startSmtpSink();
-  const mailer = createMailer({ smtpUrl: sink.url, from: 'RideHail <no-reply@ridehail.example>', logger: Object.assign(createLogger('notification-service', 'error'), { silent: true }) });
+  const mailer = createMailer({
+    smtpUrl: sink.url,
+    from: 'RideHail <no-reply@ridehail.example>',
+    logger: Object.assign(createLogger('notification-service', 'error'), { silent: true }),
+  });
   return { sink, mailer };
 }
 
-export async function harness(sink: SmtpSink, mailer: Mailer): Promise<NotificationHarness> {
-  const h = new NotificationHarness(sink, mailer);
+/** Over a fresh in-memory store unless told otherwise (the handlers speak only the store port). */
+export async function harness(sink: SmtpSink, mailer: Mailer, store?: Store): Promise<NotificationHarness> {
+  const h = new NotificationHarness(sink, mailer, store);
   await h.store.init(collections);
   return h;
 }

@@ -81,7 +81,11 @@ export async function start(env?: Env, options?: { store?: Store; gateway?: Paym
   const config = loadConfig(configSchema, env ?? process.env);
   const store =
     options?.store ??
-    createStore({ mongoUrl: config.MONGO_URL, dbName: `${config.MONGO_DB_PREFIX}payments`, logger: createLogger('payment-service', config.LOG_LEVEL) });
+    createStore({
+      mongoUrl: config.MONGO_URL,
+      dbName: `${config.MONGO_DB_PREFIX}payments`,
+      logger: createLogger('payment-service', config.LOG_LEVEL),
+    });
   return startService(definition(config, { store, gateway: options?.gateway }), {
     config,
     store,

@@ -12,6 +12,7 @@ import {
   type EventType,
   type PayloadOf,
   type Point,
+  type Store,
 } from '@ridehail/shared';
 import type { Tariff } from '../src/domain/fare';
 import type { PaymentGateway } from '../src/gateway/gateway';
@@ -118,13 +119,17 @@ export interface EmittedEvent {
 }
 
 export class PaymentHarness {
-  readonly store = new MemoryStore({ name: 'payments-test' });
+  readonly store: Store;
   /** Silent: a test that provokes a failure asserts on it instead of printing it. */
   readonly logger = Object.assign(createLogger('payment-service', 'error'), { silent: true });
   private readonly emitted: EmittedEvent[] = [];
   readonly deps: PaymentHandlerDeps;
 
-  constructor(readonly gateway: PaymentGateway = new SimulatedGateway()) {
+  constructor(
+    readonly gateway: PaymentGateway = new SimulatedGateway(),
+    store: Store = new MemoryStore({ name: 'payments-test' }),
+  ) {
+    this.store = store;
     this.deps = { store: this.store, gateway, tariff };
   }
 
@@ -150,13 +155,24 @@ export class PaymentHarness {
 
   /** Delivers one message as the consumer would (attempt 1 of 5 unless told). */
   deliver(env: AnyEnvelope, attempt = 1, maxAttempts = 5): Promise<DispatchOutcome> {
-    return dispatch({ store: this.store, consumer: 'payment-service', envelope: env, subscription: this.subscriptionFor(env), attempt, maxAttempts, logger: this.logger });
+    return dispatch({
+      store: this.store,
+      consumer: 'payment-service',
+      envelope: env,
+      subscription: this.subscriptionFor(env),
+      attempt,
+      maxAttempts,
+      logger: this.logger,
+    });
   }
 
   /** Every event committed to the outbox so far, in commit order. */
   async events(): Promise<EmittedEvent[]> {
     const claimed = await this.store.outbox.claim('test', 10_000, 60_000);
-    await this.store.outbox.markDispatched('test', claimed.map((r) => r.id));
+    await this.store.outbox.markDispatched(
+      'test',
+      claimed.map((r) => r.id),
+    );
     for (const r of claimed) {
       this.emitted.push({
         id: r.id,
@@ -174,6 +190,7 @@ export class PaymentHarness {
   }
 }
 
-export async function harness(gateway?: PaymentGateway): Promise<PaymentHarness> {
-  return new PaymentHarness(gateway).init();
+/** Over a fresh in-memory store unless told otherwise (the handlers speak only the store port). */
+export async function harness(gateway?: PaymentGateway, store?: Store): Promise<PaymentHarness> {
+  return new PaymentHarness(gateway, store).init();
 }

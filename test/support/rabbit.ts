@@ -66,7 +66,12 @@ async function locate(): Promise<Located> {
       },
     };
   }
-  return { url: LOCAL_URL, managementUrl: LOCAL_MANAGEMENT_URL, source: 'local broker (no AMQP_URL, no container runtime)', shutdown: async () => undefined };
+  return {
+    url: LOCAL_URL,
+    managementUrl: LOCAL_MANAGEMENT_URL,
+    source: 'local broker (no AMQP_URL, no container runtime)',
+    shutdown: async () => undefined,
+  };
 }
 
 async function containerRuntimeReachable(): Promise<boolean> {
@@ -127,7 +132,11 @@ export async function management(
 }
 
 /** The names of the vhost's queues (or exchanges) that start with `prefix`, from the management API. */
-export async function listByPrefix(target: Pick<RabbitTarget, 'url' | 'managementUrl'>, kind: 'queues' | 'exchanges', prefix: string): Promise<string[]> {
+export async function listByPrefix(
+  target: Pick<RabbitTarget, 'url' | 'managementUrl'>,
+  kind: 'queues' | 'exchanges',
+  prefix: string,
+): Promise<string[]> {
   const res = await management(target, 'GET', `/${kind}/${encodeURIComponent(vhostOf(target.url))}?columns=name`);
   if (res.status !== 200 || !Array.isArray(res.body)) throw new Error(`management GET /${kind} answered ${res.status}`);
   return (res.body as unknown[])
@@ -153,7 +162,9 @@ export async function deleteDeclared(
       for (const q of await listByPrefix(t, 'queues', prefix)) queues.add(q);
       for (const e of await listByPrefix(t, 'exchanges', prefix)) exchanges.add(e);
     } catch (err) {
-      process.stderr.write(`deleteDeclared: management API not usable (${err instanceof Error ? err.message : String(err)}); deleting the known names only\n`);
+      process.stderr.write(
+        `deleteDeclared: management API not usable (${err instanceof Error ? err.message : String(err)}); deleting the known names only\n`,
+      );
     }
   }
   const conn = await amqp.connect(t.url);

@@ -65,7 +65,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     });
   });
   // The underlying net.Server is public at runtime but missing from the type definitions.
-  const port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
+  const port = (server as unknown as { server: { address(): AddressInfo } }).server.address().port;
   return {
     url: `smtp://127.0.0.1:${port}`,
     port,
@@ -103,7 +103,10 @@ function textOf(headers: Record<string, string>, body: string): string {
   const type = headers['content-type'] ?? 'text/plain';
   const boundary = /boundary="?([^";]+)"?/i.exec(type)?.[1];
   if (/^multipart\//i.test(type) && boundary) {
-    const parts = body.split(`--${boundary}`).slice(1).filter((p) => !p.startsWith('--'));
+    const parts = body
+      .split(`--${boundary}`)
+      .slice(1)
+      .filter((p) => !p.startsWith('--'));
     for (const part of parts) {
       const inner = splitHeaders(part.replace(/^\r?\n/, ''));
       const text = textOf(inner.headers, inner.body);
@@ -112,7 +115,9 @@ function textOf(headers: Record<string, string>, body: string): string {
     return '';
   }
   if (!/^text\/plain/i.test(type)) return '';
-  return decodeBody(body, headers['content-transfer-encoding'] ?? '7bit').replace(/\r\n/g, '\n').replace(/\n$/, '');
+  return decodeBody(body, headers['content-transfer-encoding'] ?? '7bit')
+    .replace(/\r\n/g, '\n')
+    .replace(/\n$/, '');
 }
 
 function decodeBody(body: string, encoding: string): string {

@@ -52,7 +52,14 @@ export function notificationIdFor(rideId: string, email: string, template: Templ
 // ---- what each event asks for -------------------------------------------------------------------------------------
 
 export function planRideConfirmed(p: PayloadOf<'ride.confirmed'>): PlannedEmail[] {
-  const common = { rideId: p.rideId, rider: p.rider, driver: p.driver, pickup: p.pickup, dropoff: p.dropoff, ...(p.fare ? { fare: p.fare } : {}) };
+  const common = {
+    rideId: p.rideId,
+    rider: p.rider,
+    driver: p.driver,
+    pickup: p.pickup,
+    dropoff: p.dropoff,
+    ...(p.fare ? { fare: p.fare } : {}),
+  };
   return [
     { rideId: p.rideId, recipient: p.rider, data: { template: 'ride-confirmed', role: 'rider', ...common } },
     { rideId: p.rideId, recipient: p.driver, data: { template: 'ride-confirmed', role: 'driver', ...common } },
@@ -60,13 +67,21 @@ export function planRideConfirmed(p: PayloadOf<'ride.confirmed'>): PlannedEmail[
 }
 
 export function planRideRejected(p: PayloadOf<'ride.rejected'>): PlannedEmail[] {
-  return [{ rideId: p.rideId, recipient: p.rider, data: { template: 'ride-rejected', role: 'rider', rideId: p.rideId, rider: p.rider, reason: p.reason } }];
+  return [
+    {
+      rideId: p.rideId,
+      recipient: p.rider,
+      data: { template: 'ride-rejected', role: 'rider', rideId: p.rideId, rider: p.rider, reason: p.reason },
+    },
+  ];
 }
 
 /** The driver hears of it only if one was assigned (the payload carries it then). */
 export function planRideCancelled(p: PayloadOf<'ride.cancelled'>): PlannedEmail[] {
   const common = { rideId: p.rideId, rider: p.rider, reason: p.reason, ...(p.driver ? { driver: p.driver } : {}) };
-  const planned: PlannedEmail[] = [{ rideId: p.rideId, recipient: p.rider, data: { template: 'ride-cancelled', role: 'rider', ...common } }];
+  const planned: PlannedEmail[] = [
+    { rideId: p.rideId, recipient: p.rider, data: { template: 'ride-cancelled', role: 'rider', ...common } },
+  ];
   if (p.driver) planned.push({ rideId: p.rideId, recipient: p.driver, data: { template: 'ride-cancelled', role: 'driver', ...common } });
   return planned;
 }
@@ -76,7 +91,15 @@ export function planReceipt(p: PayloadOf<'ride.completed'>): PlannedEmail[] {
     {
       rideId: p.rideId,
       recipient: p.rider,
-      data: { template: 'receipt', role: 'rider', rideId: p.rideId, rider: p.rider, driver: p.driver, completedAt: p.completedAt, ...(p.fare ? { fare: p.fare } : {}) },
+      data: {
+        template: 'receipt',
+        role: 'rider',
+        rideId: p.rideId,
+        rider: p.rider,
+        driver: p.driver,
+        completedAt: p.completedAt,
+        ...(p.fare ? { fare: p.fare } : {}),
+      },
     },
   ];
 }

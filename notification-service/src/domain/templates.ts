@@ -10,7 +10,16 @@ export interface RenderedEmail {
 }
 
 export type TemplateData =
-  | { template: 'ride-confirmed'; role: Role; rideId: string; rider: PersonRef; driver: PersonRef; pickup: Point; dropoff: Point; fare?: Money }
+  | {
+      template: 'ride-confirmed';
+      role: Role;
+      rideId: string;
+      rider: PersonRef;
+      driver: PersonRef;
+      pickup: Point;
+      dropoff: Point;
+      fare?: Money;
+    }
   | { template: 'ride-rejected'; role: 'rider'; rideId: string; rider: PersonRef; reason: string }
   | { template: 'ride-cancelled'; role: Role; rideId: string; rider: PersonRef; driver?: PersonRef; reason: CancelReason }
   | { template: 'receipt'; role: 'rider'; rideId: string; rider: PersonRef; driver: PersonRef; fare?: Money; completedAt: string };

@@ -1,12 +1,5 @@
 // The one delivery procedure every notification handler uses: records first, SMTP outside any transaction, outcomes after.
-import {
-  DuplicateKeyError,
-  createEnvelope,
-  errorMessage,
-  type EventType,
-  type MessageContext,
-  type Transaction,
-} from '@ridehail/shared';
+import { DuplicateKeyError, createEnvelope, errorMessage, type EventType, type MessageContext, type Transaction } from '@ridehail/shared';
 import {
   markFailed,
   markSent,
@@ -20,7 +13,8 @@ import {
 import { notificationsCollection } from '../store/collections';
 import { isoNow, type NotificationHandlerDeps } from './deps';
 
-type Outcome = { notification: Notification; sent: true; smtpMessageId: string } | { notification: Notification; sent: false; error: string };
+type Outcome =
+  { notification: Notification; sent: true; smtpMessageId: string } | { notification: Notification; sent: false; error: string };
 type Emit = (event: NotificationEvent) => Promise<void>;
 
 /** Thrown when SMTP failed and attempts remain: the message goes to the retry path. */
@@ -41,7 +35,11 @@ export class EmailNotSentError extends Error {
  * Two deliveries of one fact at the very same moment may both send a PENDING record's email (SMTP is at-least-once
  * anyway); they still meet on one record, and it emits one outcome.
  */
-export async function deliverEmails<T extends EventType>(ctx: MessageContext<T>, deps: NotificationHandlerDeps, planned: PlannedEmail[]): Promise<void> {
+export async function deliverEmails<T extends EventType>(
+  ctx: MessageContext<T>,
+  deps: NotificationHandlerDeps,
+  planned: PlannedEmail[],
+): Promise<void> {
   const records = await createPending(deps, planned, ctx.envelope.id);
   const outcomes: Outcome[] = [];
   for (const notification of records.filter(needsSending)) {
@@ -58,17 +56,19 @@ export async function deliverEmails<T extends EventType>(ctx: MessageContext<T>,
     }
   }
   const failures = outcomes.filter((o): o is Extract<Outcome, { sent: false }> => !o.sent);
-  const emitOutsideInbox = (tx: Transaction): Emit => async (event) => {
-    await tx.outbox.add(
-      createEnvelope({
-        type: event.type,
-        payload: event.payload,
-        source: 'notification-service',
-        correlationId: ctx.envelope.correlationId,
-        causationId: ctx.envelope.id,
-      }),
-    );
-  };
+  const emitOutsideInbox =
+    (tx: Transaction): Emit =>
+    async (event) => {
+      await tx.outbox.add(
+        createEnvelope({
+          type: event.type,
+          payload: event.payload,
+          source: 'notification-service',
+          correlationId: ctx.envelope.correlationId,
+          causationId: ctx.envelope.id,
+        }),
+      );
+    };
 
   if (failures.length > 0 && !ctx.isLastAttempt) {
     await deps.store.run((tx) => applyOutcomes(tx, outcomes, 'attempts-left', emitOutsideInbox(tx), isoNow(deps)));
@@ -83,8 +83,11 @@ export async function deliverEmails<T extends EventType>(ctx: MessageContext<T>,
     ctx.logger.info('duplicate message acknowledged; only the emails it retried were recorded');
     return;
   }
-  if (failures.length > 0) ctx.logger.error(`email not sent after ${ctx.attempt} attempts; recorded FAILED`, { failures: failures.map((f) => f.error) });
-  ctx.logger.info(`notifications: ${outcomes.length - failures.length} sent, ${failures.length} failed, ${records.length - outcomes.length} already sent`);
+  if (failures.length > 0)
+    ctx.logger.error(`email not sent after ${ctx.attempt} attempts; recorded FAILED`, { failures: failures.map((f) => f.error) });
+  ctx.logger.info(
+    `notifications: ${outcomes.length - failures.length} sent, ${failures.length} failed, ${records.length - outcomes.length} already sent`,
+  );
 }
 
 async function createPending(deps: NotificationHandlerDeps, planned: PlannedEmail[], causationId: string): Promise<Notification[]> {

@@ -37,7 +37,14 @@ export function createMailer(options: MailerOptions): Mailer {
   if (options.smtpUrl) {
     // Pooled: an SMTP session costs a handshake (and, on some servers, a deliberate greeting delay) per connection.
     transporter = nodemailer.createTransport(
-      new SMTPPool({ url: options.smtpUrl, maxConnections: 5, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout }),
+      new SMTPPool({
+        pool: true,
+        url: options.smtpUrl,
+        maxConnections: 5,
+        connectionTimeout: timeout,
+        greetingTimeout: timeout,
+        socketTimeout: timeout,
+      }),
     );
   } else {
     options.logger.warn('SMTP_URL is not set: emails are rendered with the jsonTransport and NOT DELIVERED to anyone');

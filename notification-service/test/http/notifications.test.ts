@@ -48,11 +48,25 @@ describe('notification-service HTTP API', () => {
       for (const n of res.body as Array<Record<string, unknown>>) {
         expect(n).to.include({ rideId: ride.rideId, template: 'ride-confirmed', status: 'SENT' });
         expect(n).to.have.keys(
-          'id', 'rideId', 'recipient', 'recipientName', 'recipientRole', 'template', 'status', 'subject', 'attempts',
-          'outcomeEmitted', 'causationId', 'createdAt', 'updatedAt', 'sentAt',
+          'id',
+          'rideId',
+          'recipient',
+          'recipientName',
+          'recipientRole',
+          'template',
+          'status',
+          'subject',
+          'attempts',
+          'outcomeEmitted',
+          'causationId',
+          'createdAt',
+          'updatedAt',
+          'sentAt',
         );
       }
-      expect((res.body as Array<{ recipient: string }>).map((n) => n.recipient).sort()).to.deep.equal([ride.rider.email, ride.driver.email].sort());
+      expect((res.body as Array<{ recipient: string }>).map((n) => n.recipient).sort()).to.deep.equal(
+        [ride.rider.email, ride.driver.email].sort(),
+      );
     });
 
     it('lists newest first and at most `limit` items', async () => {
@@ -83,7 +97,13 @@ describe('notification-service HTTP API', () => {
       const [listed] = (await request(app).get('/notifications').query({ rideId: ride.rideId })).body as Array<{ id: string }>;
       const res = await request(app).get(`/notifications/${listed!.id}`);
       expect(res.status).to.equal(200);
-      expect(res.body).to.include({ id: listed!.id, rideId: ride.rideId, recipient: ride.rider.email, template: 'ride-rejected', status: 'SENT' });
+      expect(res.body).to.include({
+        id: listed!.id,
+        rideId: ride.rideId,
+        recipient: ride.rider.email,
+        template: 'ride-rejected',
+        status: 'SENT',
+      });
     });
 
     it('answers 404 problem+json for an unknown record', async () => {

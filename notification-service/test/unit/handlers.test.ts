@@ -149,7 +149,12 @@ describe('notification-service handlers', () => {
     it('tells the rider and the assigned driver of a cancellation', async () => {
       const ride = aRide();
       await h.deliver(rideCancelled(ride, true));
-      expect(h.emails(ride.rideId).map((m) => m.to[0]).sort()).to.deep.equal([ride.rider.email, ride.driver.email].sort());
+      expect(
+        h
+          .emails(ride.rideId)
+          .map((m) => m.to[0])
+          .sort(),
+      ).to.deep.equal([ride.rider.email, ride.driver.email].sort());
       expect((await h.records(ride.rideId)).every((r) => r.template === 'ride-cancelled')).to.equal(true);
     });
 

@@ -18,7 +18,9 @@ const at = '2024-05-01T10:00:00.000Z';
 describe('notification-service domain', () => {
   it('derives one id per (ride, recipient, template), whatever the address case', () => {
     expect(notificationIdFor('r1', 'Ada@Example.com', 'receipt')).to.equal(notificationIdFor('r1', 'ada@example.com', 'receipt'));
-    expect(notificationIdFor('r1', 'ada@example.com', 'receipt')).to.not.equal(notificationIdFor('r1', 'ada@example.com', 'ride-confirmed'));
+    expect(notificationIdFor('r1', 'ada@example.com', 'receipt')).to.not.equal(
+      notificationIdFor('r1', 'ada@example.com', 'ride-confirmed'),
+    );
     expect(notificationIdFor('r1', 'ada@example.com', 'receipt')).to.not.equal(notificationIdFor('r2', 'ada@example.com', 'receipt'));
   });
 
@@ -34,12 +36,17 @@ describe('notification-service domain', () => {
 
     it('ride.rejected: ride-rejected to the rider only', () => {
       const ride = aRide();
-      expect(planRideRejected(rideRejected(ride).payload).map((p) => [p.recipient.email, p.data.template])).to.deep.equal([[ride.rider.email, 'ride-rejected']]);
+      expect(planRideRejected(rideRejected(ride).payload).map((p) => [p.recipient.email, p.data.template])).to.deep.equal([
+        [ride.rider.email, 'ride-rejected'],
+      ]);
     });
 
     it('ride.cancelled: the rider, and the driver only when one was assigned', () => {
       const ride = aRide();
-      expect(planRideCancelled(rideCancelled(ride, true).payload).map((p) => p.recipient.email)).to.deep.equal([ride.rider.email, ride.driver.email]);
+      expect(planRideCancelled(rideCancelled(ride, true).payload).map((p) => p.recipient.email)).to.deep.equal([
+        ride.rider.email,
+        ride.driver.email,
+      ]);
       expect(planRideCancelled(rideCancelled(ride, false).payload).map((p) => p.recipient.email)).to.deep.equal([ride.rider.email]);
     });
 

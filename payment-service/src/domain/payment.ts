@@ -44,8 +44,7 @@ export interface RideLedger extends Versioned {
 }
 
 export type PaymentEvent = { [T in EventType]: { type: T; payload: PayloadOf<T> } }[
-  'fare.calculated' | 'payment.authorized' | 'payment.declined' | 'payment.voided' | 'payment.captured'
-];
+  'fare.calculated' | 'payment.authorized' | 'payment.declined' | 'payment.voided' | 'payment.captured'];
 
 export interface Trip {
   pickup: Point;
@@ -82,10 +81,7 @@ export function quoteOnRideRequested(
 
 // ---- driver.assigned: the authorization -----------------------------------------------------------------------------
 
-export type AuthorizationPlan =
-  | { kind: 'already-decided'; payment: Payment }
-  | { kind: 'cancelled' }
-  | { kind: 'authorize'; quote: Quote };
+export type AuthorizationPlan = { kind: 'already-decided'; payment: Payment } | { kind: 'cancelled' } | { kind: 'authorize'; quote: Quote };
 
 export function planAuthorization(ledger: RideLedger | null, payment: Payment | null, trip: Trip, tariff: Tariff): AuthorizationPlan {
   if (payment !== null) return { kind: 'already-decided', payment };
@@ -96,7 +92,8 @@ export function planAuthorization(ledger: RideLedger | null, payment: Payment | 
 /** Two plans agree when acting on one is still right under the other (the state did not move in between). */
 export function samePlan(a: AuthorizationPlan, b: AuthorizationPlan): boolean {
   if (a.kind === 'authorize' && b.kind === 'authorize') return sameQuote(a.quote, b.quote);
-  if (a.kind === 'already-decided' && b.kind === 'already-decided') return a.payment.id === b.payment.id && a.payment.status === b.payment.status;
+  if (a.kind === 'already-decided' && b.kind === 'already-decided')
+    return a.payment.id === b.payment.id && a.payment.status === b.payment.status;
   return a.kind === b.kind;
 }
 
@@ -132,7 +129,13 @@ export function recordAuthorization(
       payment,
       event: {
         type: 'payment.authorized',
-        payload: { rideId: payment.rideId, paymentId: payment.id, amount: payment.amount, currency: payment.currency, driver: payment.driver },
+        payload: {
+          rideId: payment.rideId,
+          paymentId: payment.id,
+          amount: payment.amount,
+          currency: payment.currency,
+          driver: payment.driver,
+        },
       },
     };
   }
@@ -140,7 +143,10 @@ export function recordAuthorization(
   return {
     ledger: nextLedger,
     payment,
-    event: { type: 'payment.declined', payload: { rideId: payment.rideId, paymentId: payment.id, driverId: payment.driverId, reason: result.reason } },
+    event: {
+      type: 'payment.declined',
+      payload: { rideId: payment.rideId, paymentId: payment.id, driverId: payment.driverId, reason: result.reason },
+    },
   };
 }
 
@@ -171,8 +177,7 @@ export function voidPayment(payment: Payment, at: string): { payment: Payment; e
 // ---- ride.completed: capture ----------------------------------------------------------------------------------------
 
 export type CapturePlan =
-  | { kind: 'capture'; payment: Payment }
-  | { kind: 'nothing'; why: 'no-payment' | 'already-captured' | 'not-authorized' };
+  { kind: 'capture'; payment: Payment } | { kind: 'nothing'; why: 'no-payment' | 'already-captured' | 'not-authorized' };
 
 export function planCapture(payment: Payment | null): CapturePlan {
   if (payment === null) return { kind: 'nothing', why: 'no-payment' };

@@ -50,8 +50,10 @@ export function authorizePaymentOnDriverAssigned(deps: PaymentHandlerDeps): Even
         return recorded.payment.status;
       });
       if (outcome.duplicate) ctx.logger.info('duplicate message acknowledged without effect');
-      else if (outcome.value === 'cancelled') ctx.logger.info('ride was cancelled before its authorization: nothing charged', { rideId: assigned.rideId });
-      else if (outcome.value === 'already-decided') ctx.logger.info('ride already has its payment; nothing to do', { rideId: assigned.rideId });
+      else if (outcome.value === 'cancelled')
+        ctx.logger.info('ride was cancelled before its authorization: nothing charged', { rideId: assigned.rideId });
+      else if (outcome.value === 'already-decided')
+        ctx.logger.info('ride already has its payment; nothing to do', { rideId: assigned.rideId });
       else ctx.logger.info(`payment ${outcome.value}`, { rideId: assigned.rideId, paymentId });
     });
   };

@@ -76,8 +76,20 @@ describe('payment-service on driver.assigned', () => {
     await h.deliver(assigned);
     const [authorizedEvent] = await h.eventsOf('payment.authorized');
     const payment = await paymentOf(h, ride);
-    expect(payment).to.deep.include({ status: 'AUTHORIZED', amount: expectedQuote.amount, currency: 'EUR', rideId: ride.rideId, riderId: ride.riderId, driverId: ride.driverId });
-    expect(authorizedEvent?.payload).to.deep.include({ rideId: ride.rideId, paymentId: payment?.id, amount: expectedQuote.amount, currency: 'EUR' });
+    expect(payment).to.deep.include({
+      status: 'AUTHORIZED',
+      amount: expectedQuote.amount,
+      currency: 'EUR',
+      rideId: ride.rideId,
+      riderId: ride.riderId,
+      driverId: ride.driverId,
+    });
+    expect(authorizedEvent?.payload).to.deep.include({
+      rideId: ride.rideId,
+      paymentId: payment?.id,
+      amount: expectedQuote.amount,
+      currency: 'EUR',
+    });
     expect(authorizedEvent?.payload['driver']).to.deep.include({ id: ride.driverId });
     expect(authorizedEvent?.causationId).to.equal(assigned.id);
   });
@@ -101,7 +113,12 @@ describe('payment-service on driver.assigned', () => {
     expect(payment?.status).to.equal('DECLINED');
     const events = await h.events();
     expect(events.map((e) => e.type)).to.deep.equal(['payment.declined']);
-    expect(events[0]?.payload).to.deep.equal({ rideId: ride.rideId, paymentId: payment?.id, driverId: ride.driverId, reason: 'card_declined' });
+    expect(events[0]?.payload).to.deep.equal({
+      rideId: ride.rideId,
+      paymentId: payment?.id,
+      driverId: ride.driverId,
+      reason: 'card_declined',
+    });
   });
 
   it('lets pm_card_flaky fail transiently on the first two attempts, then authorizes on the third', async () => {
@@ -191,19 +208,19 @@ describe('payment-service on ride.cancelled', () => {
 
   it('voids at once an authorization the gateway gave while the cancellation was being committed', async () => {
     const simulator = new SimulatedGateway();
-    let h: PaymentHarness | undefined;
     const ride = aRide();
+    const late: { harness?: PaymentHarness } = {};
     // The cancellation commits while the authorization is at the gateway: its commit must find the ride cancelled.
     const racing: PaymentGateway = {
       authorize: async (request: AuthorizeRequest) => {
         const result = await simulator.authorize(request);
-        await h!.deliver(rideCancelled(ride));
+        await late.harness!.deliver(rideCancelled(ride));
         return result;
       },
       void: (ref) => simulator.void(ref),
       capture: (ref) => simulator.capture(ref),
     };
-    h = await harness(racing);
+    const h = (late.harness = await harness(racing));
     await h.deliver(driverAssigned(ride));
     expect(await paymentOf(h, ride)).to.equal(null);
     expect(await h.eventsOf('payment.authorized')).to.deep.equal([]);

@@ -19,7 +19,13 @@ const later = '2024-05-01T10:05:00.000Z';
 
 function authorized(): Payment {
   const ride = aRide();
-  return recordAuthorization(null, driverAssigned(ride).payload, quoteFare(pickup, dropoff, tariff), { outcome: 'authorized', authorizationId: 'auth_1' }, at).payment;
+  return recordAuthorization(
+    null,
+    driverAssigned(ride).payload,
+    quoteFare(pickup, dropoff, tariff),
+    { outcome: 'authorized', authorizationId: 'auth_1' },
+    at,
+  ).payment;
 }
 
 describe('payment-service domain', () => {
@@ -44,7 +50,10 @@ describe('payment-service domain', () => {
 
   describe('the authorization plan', () => {
     it('authorizes the quote when nothing is known of the ride', () => {
-      expect(planAuthorization(null, null, { pickup, dropoff }, tariff)).to.deep.equal({ kind: 'authorize', quote: quoteFare(pickup, dropoff, tariff) });
+      expect(planAuthorization(null, null, { pickup, dropoff }, tariff)).to.deep.equal({
+        kind: 'authorize',
+        quote: quoteFare(pickup, dropoff, tariff),
+      });
     });
 
     it('charges nothing for a ride whose cancellation came first', () => {
@@ -59,9 +68,18 @@ describe('payment-service domain', () => {
 
     it('records a decline with its reason', () => {
       const ride = aRide();
-      const { payment, event } = recordAuthorization(null, driverAssigned(ride).payload, quoteFare(pickup, dropoff, tariff), { outcome: 'declined', reason: 'card_declined' }, at);
+      const { payment, event } = recordAuthorization(
+        null,
+        driverAssigned(ride).payload,
+        quoteFare(pickup, dropoff, tariff),
+        { outcome: 'declined', reason: 'card_declined' },
+        at,
+      );
       expect(payment.status).to.equal('DECLINED');
-      expect(event).to.deep.equal({ type: 'payment.declined', payload: { rideId: ride.rideId, paymentId: payment.id, driverId: ride.driverId, reason: 'card_declined' } });
+      expect(event).to.deep.equal({
+        type: 'payment.declined',
+        payload: { rideId: ride.rideId, paymentId: payment.id, driverId: ride.driverId, reason: 'card_declined' },
+      });
     });
   });
 

@@ -34,7 +34,15 @@ export type ParkingCause = 'invalid' | 'no-handler' | 'exhausted';
 const MAX_REASON_LENGTH = 1_000;
 
 /** Headers RabbitMQ adds when dead-lettering; our own x-attempts / x-last-error carry the history instead. */
-const BROKER_DEATH_HEADERS = ['x-death', 'x-first-death-exchange', 'x-first-death-queue', 'x-first-death-reason', 'x-last-death-exchange', 'x-last-death-queue', 'x-last-death-reason'];
+const BROKER_DEATH_HEADERS = [
+  'x-death',
+  'x-first-death-exchange',
+  'x-first-death-queue',
+  'x-first-death-reason',
+  'x-last-death-exchange',
+  'x-last-death-queue',
+  'x-last-death-reason',
+];
 
 /**
  * Manual acks, `prefetch` messages at a time. A message is acked only after its handler's unit of work committed,
@@ -152,7 +160,16 @@ export class MessageConsumer {
     const envelope = parsed.envelope;
     const subscription = this.subscriptions.get(envelope.type);
     if (!subscription) {
-      await this.park(channel, publisher, msg, `no handler for ${envelope.type} in ${this.options.service}`, 'no-handler', attemptOf(msg), log, envelope.type);
+      await this.park(
+        channel,
+        publisher,
+        msg,
+        `no handler for ${envelope.type} in ${this.options.service}`,
+        'no-handler',
+        attemptOf(msg),
+        log,
+        envelope.type,
+      );
       return;
     }
     const attempt = attemptOf(msg);

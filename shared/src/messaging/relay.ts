@@ -70,10 +70,7 @@ export class OutboxRelay {
     if (this.running) return;
     this.running = true;
     const { connection, outbox } = this.options;
-    this.unsubscribe = [
-      connection.onConnect((conn) => this.setup(conn)),
-      outbox.onNewMessages(() => this.bell.ring()),
-    ];
+    this.unsubscribe = [connection.onConnect((conn) => this.setup(conn)), outbox.onNewMessages(() => this.bell.ring())];
     const onDisconnected = () => {
       this.publisher = null;
     };
@@ -159,7 +156,9 @@ export class OutboxRelay {
       return true;
     }
     const delay = this.nextBackoff();
-    this.logger.warn(`${result.failed.length} of ${batch.length} messages not confirmed (${result.error ?? 'unknown'}); retrying in ${delay} ms`);
+    this.logger.warn(
+      `${result.failed.length} of ${batch.length} messages not confirmed (${result.error ?? 'unknown'}); retrying in ${delay} ms`,
+    );
     try {
       await outbox.release(this.relayId, result.failed, delay);
     } catch (err) {

@@ -8,7 +8,12 @@ import { testLogger, useBroker } from './support';
 describe('broker connection manager when no broker answers', () => {
   it('keeps retrying in the background without throwing, and stops for good on close', async () => {
     // Port 1 on loopback: refused at once, like a broker that is down.
-    const manager = new AmqpConnectionManager({ url: 'amqp://guest:guest@127.0.0.1:1', logger: testLogger(), name: 'nobody-home', maxBackoffMs: 200 });
+    const manager = new AmqpConnectionManager({
+      url: 'amqp://guest:guest@127.0.0.1:1',
+      logger: testLogger(),
+      name: 'nobody-home',
+      maxBackoffMs: 200,
+    });
     let setups = 0;
     manager.onConnect(async () => {
       setups += 1;
@@ -31,7 +36,12 @@ describe('broker connection manager', () => {
   const ctx = useBroker('conn');
 
   it('runs its setup steps on connect and again after a lost channel, reporting disconnected then connected', async () => {
-    const manager = new AmqpConnectionManager({ url: ctx.broker.url, logger: testLogger(), name: `${ctx.prefix}conn-test`, maxBackoffMs: 500 });
+    const manager = new AmqpConnectionManager({
+      url: ctx.broker.url,
+      logger: testLogger(),
+      name: `${ctx.prefix}conn-test`,
+      maxBackoffMs: 500,
+    });
     const channels: Channel[] = [];
     const events: string[] = [];
     manager.on('connected', () => events.push('connected'));
@@ -54,7 +64,12 @@ describe('broker connection manager', () => {
   });
 
   it('does not reconnect after close', async () => {
-    const manager = new AmqpConnectionManager({ url: ctx.broker.url, logger: testLogger(), name: `${ctx.prefix}closing`, maxBackoffMs: 100 });
+    const manager = new AmqpConnectionManager({
+      url: ctx.broker.url,
+      logger: testLogger(),
+      name: `${ctx.prefix}closing`,
+      maxBackoffMs: 100,
+    });
     let setups = 0;
     manager.onConnect(async () => {
       setups += 1;

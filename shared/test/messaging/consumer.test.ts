@@ -30,7 +30,9 @@ describe('message consumer', () => {
   }
 
   const recordEffect = transactional<'ride.requested'>(async (payload, uow, mctx) => {
-    await uow.tx.repo(effects).insert({ id: `${payload.rideId}:${mctx.envelope.id}`, version: 1, rideId: payload.rideId, messageId: mctx.envelope.id });
+    await uow.tx
+      .repo(effects)
+      .insert({ id: `${payload.rideId}:${mctx.envelope.id}`, version: 1, rideId: payload.rideId, messageId: mctx.envelope.id });
   });
 
   it('acks a message only once its handler committed, and records the effect once', async () => {
@@ -63,7 +65,10 @@ describe('message consumer', () => {
 
     publish(env);
 
-    await waitFor(async () => (await effectCount(svc.store, { rideId: env.payload.rideId })) > 0, { timeoutMs: 10_000, description: 'the effect of the third attempt' });
+    await waitFor(async () => (await effectCount(svc.store, { rideId: env.payload.rideId })) > 0, {
+      timeoutMs: 10_000,
+      description: 'the effect of the third attempt',
+    });
     const elapsed = Date.now() - startedAt;
     expect(attempts).to.deep.equal([1, 2, 3]);
     // Waited in the retry queues: 200 ms, then 400 ms.
@@ -138,11 +143,16 @@ describe('message consumer', () => {
     const startedAt = Date.now();
 
     ctx.channel.publish(exchange, 'ride.requested', Buffer.from('this is { not json'), { messageId: 'not-json-1', type: 'ride.requested' });
-    ctx.channel.publish(exchange, 'ride.requested', Buffer.from(JSON.stringify(badPayload)), { messageId: 'bad-payload-1', type: 'ride.requested' });
+    ctx.channel.publish(exchange, 'ride.requested', Buffer.from(JSON.stringify(badPayload)), {
+      messageId: 'bad-payload-1',
+      type: 'ride.requested',
+    });
 
     const parked = await takeMessages(ctx.channel, `${ctx.prefix}strict-service.dlq`, 2, 2_500);
     expect(Date.now() - startedAt).to.be.below(3000);
-    const reasons = Object.fromEntries(parked.map((m) => [m.properties.messageId as string, m.properties.headers?.['x-parking-reason'] as string]));
+    const reasons = Object.fromEntries(
+      parked.map((m) => [m.properties.messageId as string, m.properties.headers?.['x-parking-reason'] as string]),
+    );
     expect(reasons['not-json-1']).to.match(/not JSON/);
     expect(reasons['bad-payload-1']).to.match(/invalid ride\.requested payload/);
     for (const m of parked) expect(m.properties.headers?.['x-attempts']).to.equal(1);
@@ -192,7 +202,9 @@ describe('message consumer', () => {
     const stopping = svc.consumer.stop().then(() => {
       stopped = true;
     });
-    await waitFor(async () => (await ctx.channel.checkQueue(svc.consumer.queue)).consumerCount === 0, { description: 'the consumer to be cancelled' });
+    await waitFor(async () => (await ctx.channel.checkQueue(svc.consumer.queue)).consumerCount === 0, {
+      description: 'the consumer to be cancelled',
+    });
     expect(stopped, 'stop() returned while a message was in flight').to.equal(false);
     release();
     await stopping;

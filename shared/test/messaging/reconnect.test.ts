@@ -18,10 +18,16 @@ describe('recovery after the broker closes the connection', () => {
   it('reconnects, redeclares, resumes consuming and relaying, and every message is applied exactly once', async function () {
     this.timeout(60_000);
     const recordEffect = transactional<'ride.requested'>(async (payload, uow, mctx) => {
-      await uow.tx.repo(effects).insert({ id: `${payload.rideId}:${mctx.envelope.id}`, version: 1, rideId: payload.rideId, messageId: mctx.envelope.id });
+      await uow.tx
+        .repo(effects)
+        .insert({ id: `${payload.rideId}:${mctx.envelope.id}`, version: 1, rideId: payload.rideId, messageId: mctx.envelope.id });
     });
     // One process that relays its own outbox and consumes what it published: both halves share the one connection.
-    svc = await startTestService(ctx, { service: 'loop-service', subscriptions: [on('ride.requested', 'recordEffect', recordEffect)], withRelay: true });
+    svc = await startTestService(ctx, {
+      service: 'loop-service',
+      subscriptions: [on('ride.requested', 'recordEffect', recordEffect)],
+      withRelay: true,
+    });
     const service = svc;
     const events: string[] = [];
     service.connection.on('connected', () => events.push('connected'));
@@ -55,7 +61,10 @@ describe('recovery after the broker closes the connection', () => {
       ctx.channel.publish(msg.exchange, msg.routingKey, msg.content, msg.options);
     }
 
-    await waitFor(() => events.includes('disconnected') && service.connection.isConnected(), { timeoutMs: 20_000, description: 'a reconnect' });
+    await waitFor(() => events.includes('disconnected') && service.connection.isConnected(), {
+      timeoutMs: 20_000,
+      description: 'a reconnect',
+    });
     await waitFor(async () => (await effectCount(service.store)) >= 320 && (await service.store.outbox.stats()).pending === 0, {
       timeoutMs: 30_000,
       description: 'all 320 effects and an empty outbox',

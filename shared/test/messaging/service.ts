@@ -63,7 +63,16 @@ export async function startTestService(ctx: BrokerContext, options: TestServiceO
   });
   await consumer.start();
   const relay = options.withRelay
-    ? new OutboxRelay({ connection, outbox: store.outbox, prefix: ctx.prefix, logger, metrics, pollIntervalMs: 200, minBackoffMs: 100, maxBackoffMs: 1_000 })
+    ? new OutboxRelay({
+        connection,
+        outbox: store.outbox,
+        prefix: ctx.prefix,
+        logger,
+        metrics,
+        pollIntervalMs: 200,
+        minBackoffMs: 100,
+        maxBackoffMs: 1_000,
+      })
     : null;
   relay?.start();
   connection.start();

@@ -62,7 +62,9 @@ export function testLogger(service = 'messaging-test'): Logger {
 }
 
 /** A valid `ride.requested` envelope; each call is a new ride unless told otherwise. */
-export function rideRequested(overrides: { rideId?: string; causationId?: string; id?: string; source?: string } = {}): Envelope<'ride.requested'> {
+export function rideRequested(
+  overrides: { rideId?: string; causationId?: string; id?: string; source?: string } = {},
+): Envelope<'ride.requested'> {
   const rideId = overrides.rideId ?? `ride-${randomUUID()}`;
   const input = {
     type: 'ride.requested' as const,

@@ -61,8 +61,12 @@ describe('broker topology of a consuming service', () => {
 
     const main = await queueInfo(`${p}payment-service`);
     expect(main.durable).to.equal(true);
-    const bindings = (await management(ctx.broker, 'GET', `/queues/${vhost}/${encodeURIComponent(`${p}payment-service`)}/bindings`)).body as BindingInfo[];
-    const routed = bindings.filter((b) => b.source !== '').map((b) => `${b.source} ${b.routing_key}`).sort();
+    const bindings = (await management(ctx.broker, 'GET', `/queues/${vhost}/${encodeURIComponent(`${p}payment-service`)}/bindings`))
+      .body as BindingInfo[];
+    const routed = bindings
+      .filter((b) => b.source !== '')
+      .map((b) => `${b.source} ${b.routing_key}`)
+      .sort();
     expect(routed).to.deep.equal([`${p}driver.events driver.assigned`, `${p}ride.events ride.cancelled`, `${p}ride.events ride.requested`]);
 
     // One retry queue per delay: its TTL dead-letters the message back to the main queue through the default exchange.
