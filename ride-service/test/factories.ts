@@ -112,11 +112,11 @@ export function paymentAuthorized(ride: Ride, driver: PersonRef = aDriver(), amo
   );
 }
 
-export function paymentDeclined(ride: Ride, driverId = 'driver-x'): Envelope<'payment.declined'> {
+export function paymentDeclined(ride: Ride, driverId = 'driver-x', driver?: PersonRef): Envelope<'payment.declined'> {
   return envelope(
     'payment.declined',
     ride.id,
-    { rideId: ride.id, paymentId: `pay-${ride.id}`, driverId, reason: 'card_declined' },
+    { rideId: ride.id, paymentId: `pay-${ride.id}`, driverId, ...(driver ? { driver } : {}), reason: 'card_declined' },
     'payment-service',
   );
 }

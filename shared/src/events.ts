@@ -141,6 +141,8 @@ export const eventCatalogue = {
       rideId: z.string().min(1),
       paymentId: z.string().min(1),
       driverId: z.string().min(1),
+      // The driver too, so a decline that overtakes driver.assigned still lets ride.cancelled name whom to tell.
+      driver: personRef.optional(),
       reason: z.string(),
     }),
   ),

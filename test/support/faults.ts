@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import amqp, { type ChannelModel, type ConfirmChannel, type GetMessage, type Options } from 'amqplib';
 import type { RawEnvelope } from '@ridehail/shared';
-import { metricValue, SagaApi } from '../../scripts/lib/api';
+import { metricValue, type SagaApi } from '../../scripts/lib/api';
 import { services, type ServiceKey, type ServiceUrls } from '../../scripts/lib/services';
 import { freePort, startStack, type Stack, type StackOptions } from '../../scripts/lib/stack';
 import { management, type RabbitTarget } from './rabbit';

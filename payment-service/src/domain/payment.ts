@@ -145,7 +145,7 @@ export function recordAuthorization(
     payment,
     event: {
       type: 'payment.declined',
-      payload: { rideId: payment.rideId, paymentId: payment.id, driverId: payment.driverId, reason: result.reason },
+      payload: { rideId: payment.rideId, paymentId: payment.id, driverId: payment.driverId, driver: payment.driver, reason: result.reason },
     },
   };
 }

@@ -7,6 +7,7 @@ import { paymentsCollection } from '../../src/store/collections';
 import {
   aRide,
   again,
+  driver,
   driverAssigned,
   dropoff,
   harness,
@@ -117,6 +118,7 @@ describe('payment-service on driver.assigned', () => {
       rideId: ride.rideId,
       paymentId: payment?.id,
       driverId: ride.driverId,
+      driver: driver(ride.driverId),
       reason: 'card_declined',
     });
   });

@@ -12,7 +12,7 @@ import {
   type Payment,
 } from '../../src/domain/payment';
 import { quoteFare } from '../../src/domain/fare';
-import { aRide, driverAssigned, dropoff, pickup, tariff } from '../factories';
+import { aRide, driver, driverAssigned, dropoff, pickup, tariff } from '../factories';
 
 const at = '2024-05-01T10:00:00.000Z';
 const later = '2024-05-01T10:05:00.000Z';
@@ -78,7 +78,7 @@ describe('payment-service domain', () => {
       expect(payment.status).to.equal('DECLINED');
       expect(event).to.deep.equal({
         type: 'payment.declined',
-        payload: { rideId: ride.rideId, paymentId: payment.id, driverId: ride.driverId, reason: 'card_declined' },
+        payload: { rideId: ride.rideId, paymentId: payment.id, driverId: ride.driverId, driver: driver(ride.driverId), reason: 'card_declined' },
       });
     });
   });

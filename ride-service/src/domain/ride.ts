@@ -182,10 +182,11 @@ function cancelled(ride: Ride, reason: CancelReason, change: Change): Decision {
 }
 
 /** payment.declined: REQUESTED or DRIVER_ASSIGNED → CANCELLED (payment_declined). */
-export function declinePayment(ride: Ride, change: Change): Decision {
+export function declinePayment(ride: Ride, change: Change, driver?: PersonRef): Decision {
   if (isTerminal(ride.status)) return terminalRefusal(ride, 'a payment decline');
   if (ride.status === 'CONFIRMED') return refuse('wrong-status', `ride ${ride.id} is CONFIRMED; a decline for it is stale`);
-  return cancelled(ride, 'payment_declined', change);
+  // A decline may overtake driver.assigned: its payload names the driver, so the cancellation still tells them.
+  return cancelled(ride.driver === undefined && driver !== undefined ? { ...ride, driver } : ride, 'payment_declined', change);
 }
 
 /** driver.unavailable: REQUESTED → REJECTED. */

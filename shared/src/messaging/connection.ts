@@ -179,8 +179,11 @@ export class AmqpConnectionManager extends EventEmitter<AmqpConnectionEvents> {
     model.on('blocked', (reason: unknown) => logger.warn(`broker blocked the connection: ${String(reason)}`));
     model.on('unblocked', () => logger.info('broker unblocked the connection'));
     try {
-      for (const step of [...this.steps]) {
+      // Live over the list, not a snapshot: a step registered while earlier ones run is run in this round too.
+      const done = new Set<SetupStep>();
+      for (let step = this.steps[0]; step !== undefined; step = this.steps.find((s) => !done.has(s))) {
         if (gen !== this.generation) return;
+        done.add(step);
         await step(model);
       }
     } catch (err) {

@@ -1,7 +1,7 @@
 // Consumes a service's queue: validates, dispatches through the inbox, acks after commit, retries with delays, parks.
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { parseEnvelope } from '../envelope';
-import type { EventType } from '../events';
+import { eventCatalogue, type EventType } from '../events';
 import { errorMessage, withContext, type Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { Store } from '../store/port';
@@ -131,13 +131,22 @@ export class MessageConsumer {
           this.options.connection.recover(conn, 'consumer cancelled by the broker');
           return;
         }
-        const work = this.handle(channel, publisher, msg);
+        const work = this.handle(channel, publisher, msg).catch((err: unknown) => {
+          // handle() settles every path itself; reaching here is a bug, so give the message back rather than lose it.
+          this.logger.error(`unexpected failure handling a message: ${errorMessage(err)}`);
+          this.nack(channel, msg, this.logger);
+        });
         this.inFlight.add(work);
         void work.finally(() => this.inFlight.delete(work));
       },
       { noAck: false },
     );
     this.consumerTag = reply.consumerTag;
+    if (this.stopping) {
+      // stop() ran while this setup was under way: undo the consume it could not see.
+      await channel.cancel(reply.consumerTag);
+      return;
+    }
     this.logger.info(`consuming ${this.names.queue}`, { events: [...this.subscriptions.keys()], prefetch: this.prefetch });
   }
 
@@ -151,7 +160,9 @@ export class MessageConsumer {
       type: stringOrUndefined(props.type) ?? msg.fields.routingKey,
       redelivered: msg.fields.redelivered || undefined,
     });
-    const metricsType = stringOrUndefined(props.type) ?? msg.fields.routingKey;
+    // Only catalogue types as label values: a stray message must not mint new time series.
+    const claimed = stringOrUndefined(props.type) ?? msg.fields.routingKey;
+    const metricsType = claimed in eventCatalogue ? claimed : 'unknown';
     const parsed = parseEnvelope(msg.content);
     if (!parsed.ok) {
       await this.park(channel, publisher, msg, parsed.reason, 'invalid', attemptOf(msg), log, metricsType);

@@ -68,11 +68,20 @@ describe('confirm publisher', () => {
   it('gets a batch far larger than the socket buffer through, pausing on drain, with every message confirmed', async () => {
     const records = Array.from({ length: 3000 }, () => recordOf(rideRequested()));
     const confirmChannel = await ctx.conn.createConfirmChannel();
+    // Count the times the socket said "full": the publisher must have waited for 'drain' and carried on.
+    let full = 0;
+    const publish = confirmChannel.publish.bind(confirmChannel);
+    confirmChannel.publish = (...args: Parameters<typeof publish>) => {
+      const writable = publish(...args);
+      if (!writable) full += 1;
+      return writable;
+    };
     const publisher = new ConfirmPublisher(confirmChannel, ctx.prefix);
 
     const result = await publisher.publishBatch(records);
     await confirmChannel.close();
 
+    expect(full, 'back-pressure was never hit: make the batch larger').to.be.at.least(1);
     expect(result.failed).to.have.length(0);
     expect(result.confirmed).to.have.length(3000);
     expect(await messageCount(ctx.channel, queue)).to.equal(3000);

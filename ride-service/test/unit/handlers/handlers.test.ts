@@ -124,6 +124,14 @@ describe('ride-service handlers', () => {
       expect(events[0]?.payload).to.deep.include({ reason: 'payment_declined', driver });
     });
 
+    it('names the driver in ride.cancelled even when the decline overtakes driver.assigned', async () => {
+      const driver = aDriver();
+      await h.deliver(paymentDeclined(ride, driver.id, driver));
+      const events = await h.emitted();
+      expect(events.map((e) => e.type)).to.deep.equal(['ride.cancelled']);
+      expect(events[0]?.payload).to.deep.include({ reason: 'payment_declined', driver });
+    });
+
     it('cancels once, and a driver.assigned arriving after it changes nothing', async () => {
       const msg = paymentDeclined(ride);
       await h.deliver(msg);
