@@ -120,15 +120,20 @@ async function main(): Promise<void> {
     }
     say(`filled the outbox with ${EVENTS} events in ${Date.now() - started} ms`);
 
-    const raw = await conn.createConfirmChannel();
+    // Raw publish before and after the relay run: on a shared machine the mean is fairer than either alone.
     const messages = envelopes.map((env) => toAmqpMessage(outboxRecordOf(env), prefix));
-    const rawSeconds = await rawPublish(raw, messages);
-    await raw.close();
-    const rawRate = EVENTS / rawSeconds;
-    say(
-      `raw confirmed publish: ${EVENTS} messages in ${(rawSeconds * 1000).toFixed(0)} ms = ${rawRate.toFixed(0)} msg/s (one confirm channel, ${RAW_IN_FLIGHT} in flight)`,
-    );
-    await admin.purgeQueue(sink);
+    const measureRaw = async (label: string): Promise<number> => {
+      const raw = await conn.createConfirmChannel();
+      const seconds = await rawPublish(raw, messages);
+      await raw.close();
+      await admin.purgeQueue(sink);
+      const rate = EVENTS / seconds;
+      say(
+        `raw confirmed publish (${label}): ${EVENTS} messages in ${(seconds * 1000).toFixed(0)} ms = ${rate.toFixed(0)} msg/s (one confirm channel, ${RAW_IN_FLIGHT} in flight)`,
+      );
+      return rate;
+    };
+    const rawBefore = await measureRaw('before');
 
     const connection = new AmqpConnectionManager({ url: amqpUrl, logger, name: `${prefix}bench-relay` });
     connection.start();
@@ -157,6 +162,8 @@ async function main(): Promise<void> {
       `relay drain: ${EVENTS} events in ${(relaySeconds * 1000).toFixed(0)} ms = ${relayRate.toFixed(0)} events/s ` +
         `(batch ${BATCH_SIZE}, ${CONCURRENCY} batches in flight; ${delivered} messages reached the queue)`,
     );
+    const rawAfter = await measureRaw('after');
+    const rawRate = (rawBefore + rawAfter) / 2;
     say(`relay ${storeKind}: ${relayRate.toFixed(0)} events/s, raw ${rawRate.toFixed(0)} msg/s, ratio ${(relayRate / rawRate).toFixed(2)}`);
   } finally {
     await admin.deleteQueue(sink).catch((err: unknown) => logger.warn(`cleanup: ${errorMessage(err)}`));

@@ -15,24 +15,29 @@ import { repoRoot, serviceUrlsFromEnv } from './lib/services';
 interface Locator {
   first(): Locator;
   click(): Promise<void>;
-  scrollIntoViewIfNeeded(): Promise<void>;
 }
 interface Page {
   goto(url: string): Promise<unknown>;
   fill(selector: string, value: string): Promise<void>;
   click(selector: string): Promise<void>;
-  waitForSelector(selector: string, options?: { timeout?: number }): Promise<unknown>;
+  waitForSelector(selector: string, options?: { timeout?: number; state?: 'attached' | 'visible' }): Promise<unknown>;
   locator(selector: string): Locator;
   selectOption(selector: string, value: string): Promise<unknown>;
+  waitForFunction(expression: string, arg?: unknown, options?: { timeout?: number }): Promise<unknown>;
   screenshot(options: { path: string; fullPage?: boolean }): Promise<unknown>;
   setViewportSize(size: { width: number; height: number }): Promise<void>;
 }
 interface Browser {
-  newPage(options?: { viewport?: { width: number; height: number } }): Promise<Page>;
+  newPage(): Promise<Page>;
   close(): Promise<void>;
 }
 interface Playwright {
-  chromium: { launch(options: { executablePath: string; headless: boolean; args: string[] }): Promise<Browser> };
+  chromium: {
+    launchPersistentContext(
+      userDataDir: string,
+      options: { executablePath: string; headless: boolean; args: string[]; viewport: { width: number; height: number } },
+    ): Promise<Browser>;
+  };
 }
 
 const traceName = process.env['TRACE_NAME'] || 'ridehail-saga';
@@ -82,7 +87,9 @@ async function main(): Promise<void> {
     process.stdout.write(`ride ${rideId} confirmed; its payment events are traced into ${shotQueue}\n`);
 
     const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chromium-profile-'));
-    browser = await playwright.chromium.launch({
+    // A fresh profile each run (playwright passes it as --user-data-dir).
+    browser = await playwright.chromium.launchPersistentContext(userDataDir, {
+      viewport: { width: 1400, height: 1760 },
       executablePath: process.env['CHROMIUM_PATH'] || '/usr/bin/chromium',
       headless: true,
       args: [
@@ -93,29 +100,44 @@ async function main(): Promise<void> {
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
-        `--user-data-dir=${userDataDir}`,
       ],
     });
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const page = await browser.newPage();
     await page.goto(`${m.baseUrl}/`);
     await page.waitForSelector('input[name=username]');
     await page.fill('input[name=username]', m.user);
     await page.fill('input[name=password]', m.password);
     await page.click('input[type=submit][value=Login]');
     await page.waitForSelector('#logout', { timeout: 15_000 });
+    // The UI redraws the page on its refresh timer, which would wipe the fetched messages: make that rare.
+    await page.selectOption('#update-every', '30000');
     await page.goto(`${m.baseUrl}/#/queues/${v}/${encodeURIComponent(shotQueue)}`);
-    await page.waitForSelector('input[type=submit][value="Get Message(s)"]', { timeout: 15_000 });
+    // "Get messages" is a collapsed section: it exists before it is shown, and a click on its heading opens it.
+    await page.waitForSelector('input[type=submit][value="Get Message(s)"]', { timeout: 15_000, state: 'attached' });
+    // Fold the queue's charts away so the messages are the page.
+    await page.locator('h2:text-is("Overview")').first().click();
     await page.locator('h2:text-is("Get messages")').first().click();
+    await page.waitForSelector('input[type=submit][value="Get Message(s)"]', { timeout: 5_000 });
     await page.fill('input[name=count]', '2');
     await page.click('input[type=submit][value="Get Message(s)"]');
-    await page.waitForSelector('#msg-wrapper .box', { timeout: 15_000 });
-    await page.locator('h2:text-is("Get messages")').first().scrollIntoViewIfNeeded();
-    await page.screenshot({ path: out, fullPage: true });
+    await page.waitForSelector('#msg-wrapper h3:text-is("Message 2")', { timeout: 15_000, state: 'attached' });
+    // The UI slides the messages up and down again (jQuery animations): wait until they are shown for good.
+    await page.waitForFunction(
+      "(() => { const w = document.querySelector('#msg-wrapper'); return !!w && w.offsetHeight > 200 && !window.jQuery('#msg-wrapper').is(':animated'); })()",
+      undefined,
+      { timeout: 10_000 },
+    );
+    // A viewport shot: a full-page one resizes the window, and the UI redraws itself (dropping the messages) on resize.
+    await page.screenshot({ path: out });
     process.stdout.write(`wrote ${path.relative(process.cwd(), out)} (ride ${rideId})\n`);
   } finally {
     if (browser) await browser.close();
     await management(m, 'DELETE', `/queues/${v}/${encodeURIComponent(shotQueue)}`);
-    if (!wasOn) await management(m, 'DELETE', `/traces/${v}/${encodeURIComponent(traceName)}`);
+    if (!wasOn) {
+      // Leave tracing as it was: off, and without the log this run started.
+      await management(m, 'DELETE', `/traces/${v}/${encodeURIComponent(traceName)}`);
+      await management(m, 'DELETE', `/trace-files/${encodeURIComponent(`${traceName}.log`)}`);
+    }
   }
 }
 

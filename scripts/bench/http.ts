@@ -6,6 +6,8 @@ export interface JsonResponse {
   body: unknown;
 }
 
+class StaleSocketError extends Error {}
+
 export class BenchHttp {
   private readonly agent: http.Agent;
 
@@ -13,7 +15,17 @@ export class BenchHttp {
     this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
   }
 
-  request(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> {
+  async request(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> {
+    try {
+      return await this.once(method, url, body, headers);
+    } catch (err) {
+      // A kept-alive socket the server closed while it sat idle (its keepAliveTimeout): Node's documented retry case.
+      if (err instanceof StaleSocketError) return this.once(method, url, body, headers);
+      throw err;
+    }
+  }
+
+  private once(method: string, url: string, body: unknown, headers: Record<string, string>): Promise<JsonResponse> {
     const target = new URL(url);
     if (target.hostname !== '127.0.0.1' && target.hostname !== 'localhost') {
       return Promise.reject(new Error(`the benchmark only talks to 127.0.0.1, not ${target.hostname}`));
@@ -53,7 +65,9 @@ export class BenchHttp {
         },
       );
       req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${url} timed out`)));
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        reject(req.reusedSocket && err.code === 'ECONNRESET' ? new StaleSocketError(err.message) : err);
+      });
       req.end(payload);
     });
   }

@@ -147,7 +147,7 @@ class Scenario {
           }
           return r.status === wanted || (terminal.has(r.status) && r.status !== wanted) ? r : undefined;
         },
-        { timeoutMs, intervalMs: 40, description: `ride ${this.rideId} to be ${wanted}` },
+        { timeoutMs, intervalMs: 150, description: `ride ${this.rideId} to be ${wanted}` },
       );
       if (ride.status !== wanted) this.problems.push(`ended ${ride.status}${ride.reason ? ` (${ride.reason})` : ''}, expected ${wanted}`);
       this.reachedAt = Date.now();
@@ -162,7 +162,7 @@ class Scenario {
   /** Waits until `probe` returns a value; records a problem (not an exception) when it never does. */
   async expect<T>(description: string, probe: () => Promise<T | undefined | false>): Promise<T | undefined> {
     try {
-      return await waitFor(probe, { timeoutMs: this.timeoutMs, intervalMs: 50, description });
+      return await waitFor(probe, { timeoutMs: this.timeoutMs, intervalMs: 150, description });
     } catch (err) {
       this.problems.push((err as Error).message.replace(/^timed out after \d+ ms waiting for /, 'never saw: '));
       return undefined;
@@ -202,9 +202,11 @@ class Scenario {
 
   async driverFree(driverId: string | undefined) {
     if (!driverId) return;
+    // Released means "not holding this ride": a side-by-side saga may already have reserved the driver again.
     await this.expect(`driver ${driverId} to no longer hold ride ${this.rideId}`, async () => {
       const d = await this.ctx.api.getDriver(driverId);
-      return d.currentRideId !== this.rideId && d.status !== 'RESERVED' && d.status !== 'ON_TRIP' ? d : undefined;
+      const holdsNothing = !d.currentRideId && d.status !== 'RESERVED' && d.status !== 'ON_TRIP';
+      return d.currentRideId !== this.rideId && (holdsNothing || Boolean(d.currentRideId)) ? d : undefined;
     });
   }
 

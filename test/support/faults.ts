@@ -104,7 +104,8 @@ export async function connectionsNamed(broker: Broker, connectionNames: readonly
     if (typeof item !== 'object' || item === null) continue;
     const { name, client_properties: props } = item as { name?: unknown; client_properties?: { connection_name?: unknown } };
     const connectionName = props?.connection_name;
-    if (typeof name === 'string' && typeof connectionName === 'string' && connectionNames.includes(connectionName)) found.push({ name, connectionName });
+    if (typeof name === 'string' && typeof connectionName === 'string' && connectionNames.includes(connectionName))
+      found.push({ name, connectionName });
   }
   return found;
 }
@@ -160,7 +161,9 @@ export class Injector {
   async publish(exchange: string, routingKey: string, content: Buffer | string, options: Options.Publish = {}): Promise<void> {
     const body = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     await new Promise<void>((resolve, reject) => {
-      this.channel.publish(exchange, routingKey, body, { persistent: true, ...options }, (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
+      this.channel.publish(exchange, routingKey, body, { persistent: true, ...options }, (err) =>
+        err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(),
+      );
     });
   }
 

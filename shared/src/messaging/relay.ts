@@ -148,7 +148,9 @@ export class OutboxRelay {
       }
       if (metrics) {
         const confirmed = new Set(result.confirmed);
-        for (const r of batch) if (confirmed.has(r.id)) metrics.published.inc({ type: r.type });
+        const perType = new Map<string, number>();
+        for (const r of batch) if (confirmed.has(r.id)) perType.set(r.type, (perType.get(r.type) ?? 0) + 1);
+        for (const [type, n] of perType) metrics.published.inc({ type }, n);
       }
     }
     if (result.failed.length === 0) {

@@ -1,0 +1,22 @@
+// `npm run bench:trips`: trip-history read speed at 100 and 10,000 trips (in-memory; MongoDB too when MONGO_URL is set).
+import { cleanup, createContext, printTargets } from './bench/context';
+import { benchTrips } from './bench/trips';
+
+async function main(): Promise<void> {
+  const ctx = createContext();
+  ctx.out(`bench:trips run ${ctx.runId} (broker ${new URL(ctx.amqpUrl).host}; MongoDB ${ctx.mongoUrl ? 'from MONGO_URL' : 'NOT SET'})`);
+  try {
+    await benchTrips(ctx);
+  } finally {
+    await cleanup(ctx);
+  }
+  printTargets(ctx);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench:trips failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
