@@ -55,6 +55,7 @@ interface Snapshot {
   notifications: { id: string; rideId: string; recipient: string; template: string; status: string }[];
   riderTrips: unknown;
   driverTrips: unknown[];
+  drivers: { id: string; status: string; currentRideId: string | undefined }[];
   emails: number;
 }
 
@@ -194,6 +195,11 @@ describe('the saga under faults: crashes, broker cuts, duplicates, reordering an
         .sort((a, b) => a.id.localeCompare(b.id)),
       riderTrips: await api.allRiderTrips(world.rider.id),
       driverTrips: await Promise.all(world.drivers.map((d) => api.allDriverTrips(d.id))),
+      drivers: (await Promise.all(world.drivers.map((d) => api.getDriver(d.id)))).map((d) => ({
+        id: d.id,
+        status: d.status,
+        currentRideId: d.currentRideId ?? undefined,
+      })),
       emails: live().sink.messages.filter((m) => m.to.some((to) => recipients.has(to.toLowerCase()))).length,
     };
   }
@@ -391,11 +397,15 @@ describe('the saga under faults: crashes, broker cuts, duplicates, reordering an
         }
       }
       const consumedBefore = await counters(api, 'messages_consumed_total');
+      // Redelivered copies in their original order, then the same facts under new ids from last to first (stale and
+      // out of order: a late ride.confirmed after the cancellation, a ride.requested after the completion).
       for (const m of originals) {
         const again: RawEnvelope = { ...m.envelope };
+        await inj.publishEnvelope(m.exchange, m.routingKey, again);
+      }
+      for (const m of [...originals].reverse()) {
         const renamed = withNewId(m.envelope);
         injected.add(renamed.id);
-        await inj.publishEnvelope(m.exchange, m.routingKey, again);
         await inj.publishEnvelope(m.exchange, m.routingKey, renamed);
       }
       await waitFor(() => countersReached(api, 'messages_consumed_total', consumedBefore, expected), {
@@ -411,6 +421,7 @@ describe('the saga under faults: crashes, broker cuts, duplicates, reordering an
       expect(after.notifications, 'notifications').to.deep.equal(before.notifications);
       expect(after.riderTrips, 'the rider trip history').to.deep.equal(before.riderTrips);
       expect(after.driverTrips, 'the drivers trip histories').to.deep.equal(before.driverTrips);
+      expect(after.drivers, 'the drivers').to.deep.equal(before.drivers);
       expect(after.emails, 'emails sent').to.equal(before.emails);
       const reactions = rideIds
         .flatMap((id) => t.forRide(id))

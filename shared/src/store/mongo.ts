@@ -510,14 +510,19 @@ class MongoOutbox implements OutboxStore {
     const coll = await this.coll();
     const now = new Date();
     const free: mongoose.mongo.Filter<StoredOutbox> = { status: 'PENDING', $or: [{ lockedUntil: null }, { lockedUntil: { $lt: now } }] };
-    const candidates = await coll.find(free, { projection: { _id: 1 }, sort: { occurredAt: 1 }, limit: batchSize }).toArray();
+    const candidates = await coll.find(free, { sort: { occurredAt: 1 }, limit: batchSize }).toArray();
     if (candidates.length === 0) return [];
     // The same condition again in the update, and a token unique to this claim: two relays never get one row.
     const token = randomUUID();
-    await coll.updateMany(
+    const lockedUntil = new Date(now.getTime() + leaseMs);
+    const claimed = await coll.updateMany(
       { ...free, _id: { $in: candidates.map((c) => c._id) } },
-      { $set: { lockedBy: relayId, lockedUntil: new Date(now.getTime() + leaseMs), leaseToken: token } },
+      { $set: { lockedBy: relayId, lockedUntil, leaseToken: token } },
     );
+    // Uncontended (the usual case): every candidate is ours, and what we read is what we locked; no second read.
+    if (claimed.modifiedCount === candidates.length) {
+      return candidates.map((row) => toRecord({ ...row, lockedBy: relayId, lockedUntil }));
+    }
     const rows = await coll.find({ leaseToken: token }, { sort: { occurredAt: 1 } }).toArray();
     return rows.map(toRecord);
   }
