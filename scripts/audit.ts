@@ -11,8 +11,11 @@ async function main(): Promise<number> {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
     process.stdout.write(`audit of ${services.map((s) => `${s.name} ${urls[s.key]}`).join(', ')}\n`);
-    process.stdout.write(`${report.counts.rides} rides, ${report.counts.riders} riders, ${report.counts.drivers} drivers, ${report.counts.payments} payments, ${report.counts.notifications} notifications\n`);
-    for (const line of formatAudit(report, { colour: process.stdout.isTTY === true && !process.env['NO_COLOR'] })) process.stdout.write(`${line}\n`);
+    process.stdout.write(
+      `${report.counts.rides} rides, ${report.counts.riders} riders, ${report.counts.drivers} drivers, ${report.counts.payments} payments, ${report.counts.notifications} notifications\n`,
+    );
+    for (const line of formatAudit(report, { colour: process.stdout.isTTY === true && !process.env['NO_COLOR'] }))
+      process.stdout.write(`${line}\n`);
   }
   return report.exitCode;
 }
@@ -21,6 +24,8 @@ main()
   .then((code) => process.exit(code))
   .catch((err: unknown) => {
     process.stderr.write(`audit: could not read the services: ${(err as Error).message}\n`);
-    process.stderr.write('audit: are they running? (`npm run stack`, or set RIDE_SERVICE_URL, DRIVER_SERVICE_URL, PAYMENT_SERVICE_URL, NOTIFICATION_SERVICE_URL)\n');
+    process.stderr.write(
+      'audit: are they running? (`npm run stack`, or set RIDE_SERVICE_URL, DRIVER_SERVICE_URL, PAYMENT_SERVICE_URL, NOTIFICATION_SERVICE_URL)\n',
+    );
     process.exit(100);
   });

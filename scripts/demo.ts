@@ -58,7 +58,9 @@ async function ensureStack(api: SagaApi, amqpUrl: string, brokerPrefix: string):
   await checkBroker(amqpUrl);
   const logFile = path.join(os.tmpdir(), `ridehail-demo-${process.pid}.log`);
   const mongoUrl = process.env['MONGO_URL'] || undefined;
-  say(`Starting ${missing.map((k) => `${k}-service`).join(', ')} (${missing.length === 4 ? 'none was running' : 'the others are running'}) against ${redactUrl(amqpUrl)}`);
+  say(
+    `Starting ${missing.map((k) => `${k}-service`).join(', ')} (${missing.length === 4 ? 'none was running' : 'the others are running'}) against ${redactUrl(amqpUrl)}`,
+  );
   if (!mongoUrl) say(paint(33, '  MONGO_URL is not set: the services keep their data IN MEMORY (gone when the demo stops them).'));
   say(dim(`  service logs → ${logFile}`));
   const ports: Partial<Record<ServiceKey, number>> = {};
@@ -75,7 +77,9 @@ async function ensureStack(api: SagaApi, amqpUrl: string, brokerPrefix: string):
     output: fileOutput(logFile),
     readyTimeoutMs: 120_000,
   });
-  say(`  ready in ${((Date.now() - started) / 1000).toFixed(1)} s${stack.smtp ? ` (mails go to an in-process SMTP sink on ${stack.smtp.url})` : ''}`);
+  say(
+    `  ready in ${((Date.now() - started) / 1000).toFixed(1)} s${stack.smtp ? ` (mails go to an in-process SMTP sink on ${stack.smtp.url})` : ''}`,
+  );
   return { stack, logFile };
 }
 
@@ -106,7 +110,9 @@ function outcomeOf(r: ScenarioResult): string {
 function printScenario(n: number, r: ScenarioResult, tap: Tap): void {
   const outcome = outcomeOf(r);
   heading(`${n}. ${r.title}`);
-  say(`ride ${bold(r.rideId || '—')}   expected ${r.expected}, got ${r.ok ? green(outcome + ' ✔') : red(outcome + ' ✘')}   ${dim(`(${r.tookMs} ms to reach it)`)}`);
+  say(
+    `ride ${bold(r.rideId || '—')}   expected ${r.expected}, got ${r.ok ? green(outcome + ' ✔') : red(outcome + ' ✘')}   ${dim(`(${r.tookMs} ms to reach it)`)}`,
+  );
   if (r.rideId) {
     say(dim(`timeline from the broker (tap queue ${tap.queue}), +ms since POST /rides:`));
     for (const line of renderTimeline(buildTimeline(tap.forRide(r.rideId)), { since: r.startedAt, colour })) say(`  ${line}`);
@@ -116,7 +122,10 @@ function printScenario(n: number, r: ScenarioResult, tap: Tap): void {
     const history = r.ride.history.map((h) => h.status).join(' → ');
     say(`  ride          ${r.ride.status.padEnd(16)} fare ${money(r.ride.fare)}   history ${history}`);
   }
-  if (r.driver) say(`  driver        ${r.driver.status.padEnd(16)} ${r.driver.name} (${r.driver.id})${r.driver.currentRideId ? `, holds ${r.driver.currentRideId}` : ''}`);
+  if (r.driver)
+    say(
+      `  driver        ${r.driver.status.padEnd(16)} ${r.driver.name} (${r.driver.id})${r.driver.currentRideId ? `, holds ${r.driver.currentRideId}` : ''}`,
+    );
   else say(`  driver        —`);
   if (r.payments.length === 0) say(`  payment       none`);
   for (const p of r.payments) say(`  payment       ${p.status.padEnd(16)} ${money(p)}  (${p.id})`);
@@ -131,17 +140,25 @@ async function printTripHistory(api: SagaApi, riderId: string, driverId: string 
   const rider = await api.riderTripsPage(riderId, { limit: 10 });
   const s = rider.summary;
   say(`${bold('rider')} ${riderId}  GET /riders/${riderId}/trips`);
-  say(`  requested ${s.requested}, completed ${s.completed}, cancelled ${s.cancelled}, rejected ${s.rejected}, spent ${money(s.spent)}, last trip ${s.lastTripAt ?? '—'}`);
+  say(
+    `  requested ${s.requested}, completed ${s.completed}, cancelled ${s.cancelled}, rejected ${s.rejected}, spent ${money(s.spent)}, last trip ${s.lastTripAt ?? '—'}`,
+  );
   for (const t of rider.trips) {
-    say(`  ${t.requestedAt.slice(11, 23)}  ${t.rideId}  ${t.status.padEnd(10)} fare ${money(t.fare).padEnd(10)} paid ${money(t.paid).padEnd(10)}${t.rating ? ` ${'★'.repeat(t.rating)}` : ''}`.trimEnd());
+    say(
+      `  ${t.requestedAt.slice(11, 23)}  ${t.rideId}  ${t.status.padEnd(10)} fare ${money(t.fare).padEnd(10)} paid ${money(t.paid).padEnd(10)}${t.rating ? ` ${'★'.repeat(t.rating)}` : ''}`.trimEnd(),
+    );
   }
   if (!driverId) return;
   const driver = await api.driverTripsPage(driverId, { limit: 10 });
   const d = driver.summary;
   say(`${bold('driver')} ${driverId}  GET /drivers/${driverId}/trips`);
-  say(`  completed ${d.completed}, earnings ${money(d.earnings)}, rating ${d.rating.average} (${d.rating.count} rating${d.rating.count === 1 ? '' : 's'}), last trip ${d.lastTripAt ?? '—'}`);
+  say(
+    `  completed ${d.completed}, earnings ${money(d.earnings)}, rating ${d.rating.average} (${d.rating.count} rating${d.rating.count === 1 ? '' : 's'}), last trip ${d.lastTripAt ?? '—'}`,
+  );
   for (const t of driver.trips) {
-    say(`  ${t.assignedAt.slice(11, 23)}  ${t.rideId}  ${t.status.padEnd(10)} earned ${money(t.earned).padEnd(10)}${t.rating ? ` ${'★'.repeat(t.rating)}` : ''}`.trimEnd());
+    say(
+      `  ${t.assignedAt.slice(11, 23)}  ${t.rideId}  ${t.status.padEnd(10)} earned ${money(t.earned).padEnd(10)}${t.rating ? ` ${'★'.repeat(t.rating)}` : ''}`.trimEnd(),
+    );
   }
 }
 
@@ -162,7 +179,9 @@ async function printManagementPointers(brokerPrefix: string, results: ScenarioRe
   say(`  • Queues → ${services.map((s) => p + s.name).join(', ')}: consumed at once, so usually empty; their`);
   say(`    ${p}<service>.retry.<n> queues hold a retried message for its delay (the flaky payment), ${p}<service>.dlq the parked ones`);
   say(`  • Admin → Tracing (vhost '${vhostOf()}'): tracing is ${tracing}; with it on, the trace log has every publish`);
-  say(`    and delivery, and Queues → ${process.env['TRACE_NAME'] || 'ridehail-saga'}.trace → "Get messages" shows each published message with`);
+  say(
+    `    and delivery, and Queues → ${process.env['TRACE_NAME'] || 'ridehail-saga'}.trace → "Get messages" shows each published message with`,
+  );
   say(`    correlation_id (= the ride id), message_id, app_id (the service), type, headers x-causation-id / x-event-version`);
   const example = results.find((r) => r.key === 'complete')?.rideId ?? results[0]?.rideId;
   if (example) say(`    follow one ride: npm run tracing -- show ${example}`);
@@ -237,7 +256,8 @@ async function main(): Promise<number> {
     heading('audit (npm run audit): the invariants of DESIGN §2 and §9, read over HTTP');
     const report = await auditWhenQuiet(api.urls, tap, [world.rider.id]);
     for (const line of formatAudit(report, { colour })) say(`  ${line}`);
-    if (tap.rejected.length > 0) say(red(`  ${tap.rejected.length} message(s) on the exchanges were not valid envelopes: ${tap.rejected[0]?.reason ?? ''}`));
+    if (tap.rejected.length > 0)
+      say(red(`  ${tap.rejected.length} message(s) on the exchanges were not valid envelopes: ${tap.rejected[0]?.reason ?? ''}`));
 
     const completed = settled.find((r) => r.key === 'complete');
     await printTripHistory(api, world.rider.id, completed?.driver?.id);
@@ -246,10 +266,21 @@ async function main(): Promise<number> {
     heading('summary');
     for (const r of settled) {
       const got = outcomeOf(r);
-      say(`  ${r.ok ? green('✔') : red('✘')} ${r.title.padEnd(26)} ${got.padEnd(30)} expected ${r.expected.padEnd(28)} ${String(r.tookMs).padStart(6)} ms  ride ${r.rideId}`);
+      say(
+        `  ${r.ok ? green('✔') : red('✘')} ${r.title.padEnd(26)} ${got.padEnd(30)} expected ${r.expected.padEnd(28)} ${String(r.tookMs).padStart(6)} ms  ride ${r.rideId}`,
+      );
     }
     const passed = settled.filter((r) => r.ok).length;
-    say(`  ${report.held ? green('✔') : red('✘')} audit: ${report.held ? `all ${report.invariants.length} invariants held` : `violated ${report.invariants.filter((i) => !i.held).map((i) => i.id).join(', ')}`} (${report.counts.rides} rides, ${report.counts.drivers} drivers, ${tap.messages.length} messages tapped)`);
+    say(
+      `  ${report.held ? green('✔') : red('✘')} audit: ${
+        report.held
+          ? `all ${report.invariants.length} invariants held`
+          : `violated ${report.invariants
+              .filter((i) => !i.held)
+              .map((i) => i.id)
+              .join(', ')}`
+      } (${report.counts.rides} rides, ${report.counts.drivers} drivers, ${tap.messages.length} messages tapped)`,
+    );
     const ok = passed === results.length && report.held;
     say(
       ok
@@ -263,7 +294,13 @@ async function main(): Promise<number> {
     if (started.stack && !interrupted) {
       say(dim(`stopping the ${started.stack.processes.length} service(s) the demo started…`));
       const codes = await started.stack.stop();
-      say(dim(`stopped (${Object.entries(codes).map(([k, v]) => `${k} ${v}`).join(', ')})`));
+      say(
+        dim(
+          `stopped (${Object.entries(codes)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')})`,
+        ),
+      );
     }
   }
 }

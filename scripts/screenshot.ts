@@ -46,7 +46,9 @@ const shotQueue = `${traceName}.screenshot`;
 async function main(): Promise<void> {
   const pwPath = process.env['PLAYWRIGHT_CORE'];
   if (!pwPath) throw new Error('set PLAYWRIGHT_CORE to a playwright-core folder installed outside the project');
-  const loaded = (await import(pathToFileURL(require.resolve(path.resolve(pwPath))).href)) as Partial<Playwright> & { default?: Playwright };
+  const loaded = (await import(pathToFileURL(require.resolve(path.resolve(pwPath))).href)) as Partial<Playwright> & {
+    default?: Playwright;
+  };
   const playwright = loaded.chromium ? (loaded as Playwright) : loaded.default;
   if (!playwright?.chromium) throw new Error(`${pwPath} is not playwright-core`);
   const out = path.resolve(process.env['OUT'] || path.join(repoRoot, 'docs', 'management-ui-trace.png'));
@@ -60,11 +62,22 @@ async function main(): Promise<void> {
   const traces = await management(m, 'GET', '/traces');
   const wasOn = Array.isArray(traces.body) && traces.body.length > 0;
   if (!wasOn) {
-    const res = await management(m, 'PUT', `/traces/${v}/${encodeURIComponent(traceName)}`, { format: 'json', pattern: '#', tracer_connection_username: m.user, tracer_connection_password: m.password });
+    const res = await management(m, 'PUT', `/traces/${v}/${encodeURIComponent(traceName)}`, {
+      format: 'json',
+      pattern: '#',
+      tracer_connection_username: m.user,
+      tracer_connection_password: m.password,
+    });
     if (res.status >= 300) throw new Error(`could not turn tracing on: ${res.status}`);
   }
-  await management(m, 'PUT', `/queues/${v}/${encodeURIComponent(shotQueue)}`, { durable: false, auto_delete: false, arguments: { 'x-max-length': 100 } });
-  await management(m, 'POST', `/bindings/${v}/e/amq.rabbitmq.trace/q/${encodeURIComponent(shotQueue)}`, { routing_key: `publish.${prefix}payment.events` });
+  await management(m, 'PUT', `/queues/${v}/${encodeURIComponent(shotQueue)}`, {
+    durable: false,
+    auto_delete: false,
+    arguments: { 'x-max-length': 100 },
+  });
+  await management(m, 'POST', `/bindings/${v}/e/amq.rabbitmq.trace/q/${encodeURIComponent(shotQueue)}`, {
+    routing_key: `publish.${prefix}payment.events`,
+  });
   await management(m, 'DELETE', `/queues/${v}/${encodeURIComponent(shotQueue)}/contents`);
 
   let browser: Browser | undefined;
@@ -74,8 +87,16 @@ async function main(): Promise<void> {
     const tag = Date.now().toString(36);
     const rider = await api.createRider({ name: 'Ada Lovelace', email: `ada.${tag}@riders.example` });
     await api.createDriver({ name: 'Grace Hopper', email: `grace.${tag}@drivers.example`, location: offset(center, 0.4, 0.3) });
-    const { rideId } = await api.requestRide({ riderId: rider.id, pickup: center, dropoff: offset(center, 3, 2), paymentMethod: 'pm_card_visa' });
-    await waitFor(async () => (await api.getRide(rideId)).status === 'CONFIRMED', { timeoutMs: 20_000, description: `ride ${rideId} to be CONFIRMED` });
+    const { rideId } = await api.requestRide({
+      riderId: rider.id,
+      pickup: center,
+      dropoff: offset(center, 3, 2),
+      paymentMethod: 'pm_card_visa',
+    });
+    await waitFor(async () => (await api.getRide(rideId)).status === 'CONFIRMED', {
+      timeoutMs: 20_000,
+      description: `ride ${rideId} to be CONFIRMED`,
+    });
     await waitFor(
       async () => {
         const q = await management(m, 'GET', `/queues/${v}/${encodeURIComponent(shotQueue)}`);

@@ -21,7 +21,9 @@ async function main(): Promise<void> {
     );
   }
   await checkBroker(amqpUrl);
-  say(`broker ${redactUrl(amqpUrl)}${env['BROKER_PREFIX'] ? `, BROKER_PREFIX '${env['BROKER_PREFIX']}'` : ''}; store ${mongoUrl ?? 'memory'}`);
+  say(
+    `broker ${redactUrl(amqpUrl)}${env['BROKER_PREFIX'] ? `, BROKER_PREFIX '${env['BROKER_PREFIX']}'` : ''}; store ${mongoUrl ?? 'memory'}`,
+  );
 
   const stack = await startStack({
     amqpUrl,
@@ -34,7 +36,8 @@ async function main(): Promise<void> {
     readyTimeoutMs: 90_000,
   });
   if (stack.smtp) say(`SMTP_URL unset: mails go to an in-process sink on ${stack.smtp.url} (counted, not delivered)`);
-  for (const p of stack.processes) say(`${p.service.name.padEnd(20)} ready on ${p.url}  (pid ${p.pid}, ${p.runtime === 'dist' ? 'node dist' : 'tsx'})`);
+  for (const p of stack.processes)
+    say(`${p.service.name.padEnd(20)} ready on ${p.url}  (pid ${p.pid}, ${p.runtime === 'dist' ? 'node dist' : 'tsx'})`);
   say('all four services ready. Management UI: http://localhost:15672 (guest/guest). Ctrl-C stops everything.');
 
   let signals = 0;
@@ -53,7 +56,11 @@ async function main(): Promise<void> {
     stack
       .stop()
       .then((codes) => {
-        say(`stopped: ${Object.entries(codes).map(([name, code]) => `${name} ${code}`).join(', ')}${stack.smtp ? `; the sink caught ${stack.smtp.mails.length} mail(s)` : ''}`);
+        say(
+          `stopped: ${Object.entries(codes)
+            .map(([name, code]) => `${name} ${code}`)
+            .join(', ')}${stack.smtp ? `; the sink caught ${stack.smtp.mails.length} mail(s)` : ''}`,
+        );
         process.exit(Object.values(codes).every((c) => c === 0) ? 0 : 1);
       })
       .catch((err: unknown) => {

@@ -20,7 +20,9 @@ function say(line = ''): void {
 async function traces(m: ManagementOptions): Promise<TraceInfo[]> {
   const res = await management(m, 'GET', '/traces');
   if (res.status === 404 || res.status === 405) {
-    throw new Error('the management API has no /api/traces: enable the plugin with `rabbitmq-plugins enable rabbitmq_tracing` (docker compose enables it)');
+    throw new Error(
+      'the management API has no /api/traces: enable the plugin with `rabbitmq-plugins enable rabbitmq_tracing` (docker compose enables it)',
+    );
   }
   if (res.status !== 200 || !Array.isArray(res.body)) throw new Error(`GET /api/traces answered ${res.status}`);
   return res.body as TraceInfo[];
@@ -29,12 +31,16 @@ async function traces(m: ManagementOptions): Promise<TraceInfo[]> {
 function whereToRead(m: ManagementOptions, vhost: string): void {
   say(`Read it:`);
   say(`  • management UI: ${m.baseUrl}/#/traces  (Admin → Tracing; log in as ${m.user}), click ${traceName}.log`);
-  say(`  • management UI: ${m.baseUrl}/#/queues/${encodeURIComponent(vhost)}/${browseQueue} → Get messages: the latest ${browseQueueMax} published messages,`);
+  say(
+    `  • management UI: ${m.baseUrl}/#/queues/${encodeURIComponent(vhost)}/${browseQueue} → Get messages: the latest ${browseQueueMax} published messages,`,
+  );
   say(`    each with its routing key, exchange and properties (correlation_id = the ride id, message_id, app_id, x-causation-id)`);
   say(`  • the log file on the broker's host: /var/tmp/rabbitmq-tracing/${traceName}.log (one JSON object per line)`);
   say(`  • over HTTP: curl -u ${m.user}:*** ${m.baseUrl}/api/trace-files/${traceName}.log`);
   say(`  • one ride only: npm run tracing -- show <rideId>   (filters the log by correlation_id = the ride id)`);
-  say(`Every message published to an exchange of vhost '${vhost}' is traced ("publish.<exchange>") and so is every delivery ("deliver.<queue>").`);
+  say(
+    `Every message published to an exchange of vhost '${vhost}' is traced ("publish.<exchange>") and so is every delivery ("deliver.<queue>").`,
+  );
   say(`Tracing costs throughput; turn it off with: npm run tracing -- off`);
 }
 
@@ -66,7 +72,8 @@ async function ensureBrowseQueue(m: ManagementOptions, vhost: string): Promise<v
     auto_delete: false,
     arguments: { 'x-max-length': browseQueueMax },
   });
-  if (declared.status >= 300) throw new Error(`PUT /api/queues/${browseQueue} answered ${declared.status}: ${JSON.stringify(declared.body)}`);
+  if (declared.status >= 300)
+    throw new Error(`PUT /api/queues/${browseQueue} answered ${declared.status}: ${JSON.stringify(declared.body)}`);
   const bound = await management(m, 'POST', `/bindings/${v}/e/amq.rabbitmq.trace/q/${q}`, { routing_key: 'publish.#' });
   if (bound.status >= 300) throw new Error(`binding ${browseQueue} to amq.rabbitmq.trace answered ${bound.status}`);
 }

@@ -87,7 +87,13 @@ export async function runAudit(urls: ServiceUrls, options: AuditOptions = {}): P
   return {
     held: exitCode === 0,
     invariants,
-    counts: { rides: rides.length, drivers: driverById.size, payments: payments.length, notifications: notifications.length, riders: riderIds.size },
+    counts: {
+      rides: rides.length,
+      drivers: driverById.size,
+      payments: payments.length,
+      notifications: notifications.length,
+      riders: riderIds.size,
+    },
     exitCode,
   };
 }
@@ -101,7 +107,10 @@ async function fetchAllRides(api: SagaApi): Promise<RideView[]> {
 }
 
 /** The whole list when it fits in one page, else one query per ride. */
-async function fetchPerRide<T extends { rideId: string }>(rides: RideView[], list: (q: { rideId?: string; limit?: number }) => Promise<T[]>): Promise<T[]> {
+async function fetchPerRide<T extends { rideId: string }>(
+  rides: RideView[],
+  list: (q: { rideId?: string; limit?: number }) => Promise<T[]>,
+): Promise<T[]> {
   const all = await list({ limit: maxListLimit });
   if (all.length < maxListLimit) return all;
   const perRide: T[] = [];
@@ -123,7 +132,9 @@ function result(id: number, checked: string, violations: Violation[]): Invariant
 }
 
 function checkSettled(rides: RideView[]): InvariantResult {
-  const violations = rides.filter((r) => !settledStatuses.has(r.status)).map((r) => ({ rideId: r.id, detail: `still ${r.status} (since ${r.updatedAt})` }));
+  const violations = rides
+    .filter((r) => !settledStatuses.has(r.status))
+    .map((r) => ({ rideId: r.id, detail: `still ${r.status} (since ${r.updatedAt})` }));
   return result(1, `${rides.length} rides`, violations);
 }
 
@@ -141,7 +152,11 @@ function checkDriverHolds(rides: RideView[], rideById: Map<string, RideView>, dr
   }
   for (const [driverId, held] of activeByDriver) {
     if (held.length > 1) {
-      for (const ride of held) violations.push({ rideId: ride.id, detail: `driver ${driverId} is on ${held.length} active rides: ${held.map((r) => r.id).join(', ')}` });
+      for (const ride of held)
+        violations.push({
+          rideId: ride.id,
+          detail: `driver ${driverId} is on ${held.length} active rides: ${held.map((r) => r.id).join(', ')}`,
+        });
     }
   }
   const driverById = new Map(drivers.map((d) => [d.id, d]));
@@ -153,37 +168,56 @@ function checkDriverHolds(rides: RideView[], rideById: Map<string, RideView>, dr
     if (!busy) violations.push({ rideId: current, detail: `driver ${driver.id} is ${driver.status} but still holds ride ${current}` });
     const ride = rideById.get(current);
     if (!ride) violations.push({ rideId: current, detail: `driver ${driver.id} holds ride ${current}, which ride-service does not list` });
-    else if (!activeStatuses.has(ride.status)) violations.push({ rideId: ride.id, detail: `driver ${driver.id} holds ride ${ride.id}, which is ${ride.status}` });
-    else if (driverIdOf(ride) !== driver.id) violations.push({ rideId: ride.id, detail: `driver ${driver.id} holds ride ${ride.id}, whose driver is ${driverIdOf(ride) ?? 'none'}` });
+    else if (!activeStatuses.has(ride.status))
+      violations.push({ rideId: ride.id, detail: `driver ${driver.id} holds ride ${ride.id}, which is ${ride.status}` });
+    else if (driverIdOf(ride) !== driver.id)
+      violations.push({
+        rideId: ride.id,
+        detail: `driver ${driver.id} holds ride ${ride.id}, whose driver is ${driverIdOf(ride) ?? 'none'}`,
+      });
   }
   for (const [driverId, held] of activeByDriver) {
     const driver = driverById.get(driverId);
     for (const ride of held) {
-      if (!driver) violations.push({ rideId: ride.id, detail: `${ride.status} with driver ${driverId}, whom driver-service does not know` });
+      if (!driver)
+        violations.push({ rideId: ride.id, detail: `${ride.status} with driver ${driverId}, whom driver-service does not know` });
       else if (driver.currentRideId !== ride.id) {
-        violations.push({ rideId: ride.id, detail: `${ride.status} with driver ${driverId}, who holds ${driver.currentRideId ?? 'nothing'} (${driver.status})` });
+        violations.push({
+          rideId: ride.id,
+          detail: `${ride.status} with driver ${driverId}, who holds ${driver.currentRideId ?? 'nothing'} (${driver.status})`,
+        });
       }
     }
   }
   return result(2, `${drivers.length} drivers, ${rides.filter((r) => activeStatuses.has(r.status)).length} active rides`, violations);
 }
 
-async function checkPayments(api: SagaApi, rides: RideView[], rideById: Map<string, RideView>, payments: PaymentView[]): Promise<InvariantResult> {
+async function checkPayments(
+  api: SagaApi,
+  rides: RideView[],
+  rideById: Map<string, RideView>,
+  payments: PaymentView[],
+): Promise<InvariantResult> {
   const violations: Violation[] = [];
   const byRide = groupBy(payments, (p) => p.rideId);
   for (const ride of rides) {
     const mine = byRide.get(ride.id) ?? [];
     const count = (status: string) => mine.filter((p) => p.status === status).length;
     const list = mine.map((p) => `${p.id}:${p.status}`).join(', ') || 'none';
-    if (ride.status === 'CONFIRMED' && count('AUTHORIZED') !== 1) violations.push({ rideId: ride.id, detail: `CONFIRMED with payments [${list}]` });
-    if (ride.status === 'COMPLETED' && count('CAPTURED') !== 1) violations.push({ rideId: ride.id, detail: `COMPLETED with payments [${list}]` });
+    if (ride.status === 'CONFIRMED' && count('AUTHORIZED') !== 1)
+      violations.push({ rideId: ride.id, detail: `CONFIRMED with payments [${list}]` });
+    if (ride.status === 'COMPLETED' && count('CAPTURED') !== 1)
+      violations.push({ rideId: ride.id, detail: `COMPLETED with payments [${list}]` });
     if ((ride.status === 'CANCELLED' || ride.status === 'REJECTED') && count('AUTHORIZED') > 0) {
       violations.push({ rideId: ride.id, detail: `${ride.status} with payments [${list}] still AUTHORIZED` });
     }
     if (ride.fare && ride.status === 'CONFIRMED') {
       for (const p of mine) {
         if (p.status === 'AUTHORIZED' && (p.amount !== ride.fare.amount || p.currency !== ride.fare.currency)) {
-          violations.push({ rideId: ride.id, detail: `authorized ${p.amount} ${p.currency}, quoted ${ride.fare.amount} ${ride.fare.currency}` });
+          violations.push({
+            rideId: ride.id,
+            detail: `authorized ${p.amount} ${p.currency}, quoted ${ride.fare.amount} ${ride.fare.currency}`,
+          });
         }
       }
     }
@@ -191,22 +225,32 @@ async function checkPayments(api: SagaApi, rides: RideView[], rideById: Map<stri
   for (const [rideId, mine] of byRide) {
     if (rideById.has(rideId)) continue;
     const ride = await getOrUndefined(() => api.getRide(rideId));
-    if (!ride) violations.push({ rideId, detail: `payments [${mine.map((p) => `${p.id}:${p.status}`).join(', ')}] for a ride ride-service does not know` });
+    if (!ride)
+      violations.push({
+        rideId,
+        detail: `payments [${mine.map((p) => `${p.id}:${p.status}`).join(', ')}] for a ride ride-service does not know`,
+      });
   }
   return result(3, `${payments.length} payments of ${rides.length} rides`, violations);
 }
 
-function checkNoDoubleEffects(payments: PaymentView[], notifications: NotificationView[], messages: readonly TappedMessage[] | undefined): InvariantResult {
+function checkNoDoubleEffects(
+  payments: PaymentView[],
+  notifications: NotificationView[],
+  messages: readonly TappedMessage[] | undefined,
+): InvariantResult {
   const violations: Violation[] = [];
   for (const [rideId, mine] of groupBy(payments, (p) => p.rideId)) {
-    if (mine.length > 1) violations.push({ rideId, detail: `${mine.length} payments: ${mine.map((p) => `${p.id}:${p.status}`).join(', ')}` });
+    if (mine.length > 1)
+      violations.push({ rideId, detail: `${mine.length} payments: ${mine.map((p) => `${p.id}:${p.status}`).join(', ')}` });
   }
   for (const [key, mine] of groupBy(notifications, (n) => `${n.rideId}|${n.recipient}|${n.template}`)) {
     const [rideId, recipient, template] = key.split('|');
     if (mine.length > 1) violations.push({ rideId, detail: `${mine.length} ${template} notifications to ${recipient}` });
   }
   for (const n of notifications) {
-    if (n.status === 'PENDING') violations.push({ rideId: n.rideId, detail: `notification ${n.id} (${n.template} to ${n.recipient}) still PENDING` });
+    if (n.status === 'PENDING')
+      violations.push({ rideId: n.rideId, detail: `notification ${n.id} (${n.template} to ${n.recipient}) still PENDING` });
   }
   let checked = `${payments.length} payments, ${notifications.length} notifications`;
   if (messages) {
@@ -265,13 +309,20 @@ async function checkOutboxes(api: SagaApi): Promise<InvariantResult> {
     seen.push(`${s.name} ${pending}`);
     if (pending !== 0) {
       const age = metricValue(text, 'outbox_oldest_pending_age_seconds');
-      violations.push({ detail: `${s.name}: ${pending} outbox message(s) pending${age !== undefined ? `, oldest ${age.toFixed(1)} s` : ''}` });
+      violations.push({
+        detail: `${s.name}: ${pending} outbox message(s) pending${age !== undefined ? `, oldest ${age.toFixed(1)} s` : ''}`,
+      });
     }
   }
   return result(5, `outbox_pending: ${seen.join(', ') || 'unreadable'}`, violations);
 }
 
-async function checkSummaries(api: SagaApi, riderIds: string[], drivers: DriverView[], rideById: Map<string, RideView>): Promise<InvariantResult> {
+async function checkSummaries(
+  api: SagaApi,
+  riderIds: string[],
+  drivers: DriverView[],
+  rideById: Map<string, RideView>,
+): Promise<InvariantResult> {
   const violations: Violation[] = [];
   for (const riderId of riderIds) {
     const view = await getOrUndefined(() => api.allRiderTrips(riderId));
@@ -308,11 +359,18 @@ export function riderSummaryDrift(view: RiderTripsView, rideById?: Map<string, R
   compare('cancelled', summary.cancelled, recomputed.cancelled);
   compare('rejected', summary.rejected, recomputed.rejected);
   compare('spent.amount', summary.spent.amount, recomputed.spent);
-  drift.push(...lastTripAtDrift(who, summary.lastTripAt, trips.flatMap((t) => [t.requestedAt, t.endedAt ?? undefined])));
+  drift.push(
+    ...lastTripAtDrift(
+      who,
+      summary.lastTripAt,
+      trips.flatMap((t) => [t.requestedAt, t.endedAt ?? undefined]),
+    ),
+  );
   if (rideById) {
     for (const trip of trips) {
       const ride = rideById.get(trip.rideId);
-      if (ride && ride.status !== trip.status) drift.push({ rideId: trip.rideId, detail: `${who}: trip says ${trip.status}, the ride is ${ride.status}` });
+      if (ride && ride.status !== trip.status)
+        drift.push({ rideId: trip.rideId, detail: `${who}: trip says ${trip.status}, the ride is ${ride.status}` });
     }
   }
   return drift;
@@ -329,10 +387,20 @@ export function driverSummaryDrift(view: DriverTripsView): Violation[] {
     if (Math.abs(stored - expected) > 1e-9) drift.push({ detail: `${who}: summary.${field} is ${stored}, recomputed ${expected}` });
   };
   compare('completed', summary.completed, trips.filter((t) => t.status === 'COMPLETED').length);
-  compare('earnings.amount', summary.earnings.amount, trips.reduce((sum, t) => sum + amountOf(t.earned), 0));
+  compare(
+    'earnings.amount',
+    summary.earnings.amount,
+    trips.reduce((sum, t) => sum + amountOf(t.earned), 0),
+  );
   compare('rating.count', summary.rating.count, ratings.length);
   compare('rating.average', summary.rating.average, average);
-  drift.push(...lastTripAtDrift(who, summary.lastTripAt, trips.flatMap((t) => [t.assignedAt, t.endedAt ?? undefined])));
+  drift.push(
+    ...lastTripAtDrift(
+      who,
+      summary.lastTripAt,
+      trips.flatMap((t) => [t.assignedAt, t.endedAt ?? undefined]),
+    ),
+  );
   return drift;
 }
 
@@ -342,7 +410,8 @@ function lastTripAtDrift(who: string, stored: string | null, times: (string | un
   if (known.length === 0) return stored === null ? [] : [{ detail: `${who}: summary.lastTripAt is ${stored} with no trips` }];
   const latest = Math.max(...known);
   if (stored === null) return [{ detail: `${who}: summary.lastTripAt is null, a trip changed at ${new Date(latest).toISOString()}` }];
-  if (Date.parse(stored) < latest) return [{ detail: `${who}: summary.lastTripAt ${stored} is before the trip change at ${new Date(latest).toISOString()}` }];
+  if (Date.parse(stored) < latest)
+    return [{ detail: `${who}: summary.lastTripAt ${stored} is before the trip change at ${new Date(latest).toISOString()}` }];
   return [];
 }
 

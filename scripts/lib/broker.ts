@@ -39,7 +39,12 @@ export function vhostOf(env: Record<string, string | undefined> = process.env): 
   return path.length > 0 ? decodeURIComponent(path) : '/';
 }
 
-export async function management(options: ManagementOptions, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+export async function management(
+  options: ManagementOptions,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: unknown }> {
   const auth = Buffer.from(`${options.user}:${options.password}`).toString('base64');
   const res = await fetch(`${options.baseUrl}/api${path}`, {
     method,

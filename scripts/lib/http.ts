@@ -126,7 +126,9 @@ export const notificationSchema = z
   .passthrough();
 export type NotificationView = z.infer<typeof notificationSchema>;
 
-export const ratingSchema = z.object({ rideId: z.string(), stars: z.number(), comment: z.string().nullish(), ratedAt: z.string() }).passthrough();
+export const ratingSchema = z
+  .object({ rideId: z.string(), stars: z.number(), comment: z.string().nullish(), ratedAt: z.string() })
+  .passthrough();
 
 const moneyOrAmount = z.union([moneySchema, z.number()]).nullish();
 

@@ -1,7 +1,15 @@
 // The saga scenarios of DESIGN §2 as runnable checks: the demo prints them, the e2e lane asserts them.
 import { waitFor } from '@ridehail/shared';
-import { SagaApi, metricValue, type LatLng } from './api';
-import { driverIdOf, type DriverView, type NotificationView, type PaymentView, type RideStatus, type RideView, type RiderView } from './http';
+import { metricValue, type LatLng, type SagaApi } from './api';
+import {
+  driverIdOf,
+  type DriverView,
+  type NotificationView,
+  type PaymentView,
+  type RideStatus,
+  type RideView,
+  type RiderView,
+} from './http';
 import type { Tap } from './tap';
 
 export interface ScenarioContext {
@@ -74,7 +82,11 @@ const places: { name: string; at: LatLng }[] = [
  * A neighbourhood no earlier run used (a random spot near a city), so drivers left AVAILABLE by earlier runs on a
  * long-lived stack are never nearer than ours; and a `nowhere` point with no driver at all within `radiusKm`.
  */
-export async function pickNeighbourhood(api: SagaApi, radiusKm: number, suffix = Math.random()): Promise<{ place: string; center: LatLng; nowhere: LatLng }> {
+export async function pickNeighbourhood(
+  api: SagaApi,
+  radiusKm: number,
+  suffix = Math.random(),
+): Promise<{ place: string; center: LatLng; nowhere: LatLng }> {
   const existing = await api.listDrivers();
   const clear = (p: LatLng, km: number) => existing.every((d) => distanceKm(d.location, p) > km);
   for (let attempt = 0; attempt < 50; attempt += 1) {
@@ -89,7 +101,16 @@ export async function pickNeighbourhood(api: SagaApi, radiusKm: number, suffix =
 export async function seedWorld(api: SagaApi, options: { drivers: number; radiusKm: number; tag: string }): Promise<World> {
   const { place, center, nowhere } = await pickNeighbourhood(api, options.radiusKm);
   const rider = await api.createRider({ name: 'Ada Lovelace', email: `ada.${options.tag}@riders.example` });
-  const names = ['Grace Hopper', 'Alan Turing', 'Edsger Dijkstra', 'Barbara Liskov', 'Donald Knuth', 'Margaret Hamilton', 'Ken Thompson', 'Frances Allen'];
+  const names = [
+    'Grace Hopper',
+    'Alan Turing',
+    'Edsger Dijkstra',
+    'Barbara Liskov',
+    'Donald Knuth',
+    'Margaret Hamilton',
+    'Ken Thompson',
+    'Frances Allen',
+  ];
   const drivers: DriverView[] = [];
   for (let i = 0; i < options.drivers; i += 1) {
     const name = names[i % names.length] ?? `Driver ${i}`;
@@ -417,7 +438,9 @@ export function completion(ctx: ScenarioContext, w: World, rating?: { stars: num
     await s.events(['ride.rated']);
     await s.expect(`driver ${driverId}'s trip history to count the rating`, async () => {
       const view = await s.ctx.api.driverTripsPage(driverId);
-      return view.summary.rating.count >= 1 && view.trips.some((t) => t.rideId === s.rideId && t.rating === rating.stars) ? view : undefined;
+      return view.summary.rating.count >= 1 && view.trips.some((t) => t.rideId === s.rideId && t.rating === rating.stars)
+        ? view
+        : undefined;
     });
     await s.expect(`rider ${w.rider.id}'s trip history to show what was paid`, async () => {
       const view = await s.ctx.api.riderTripsPage(w.rider.id);
@@ -436,16 +459,26 @@ export interface CompetitionResult {
 }
 
 /** `requests` riders ask at once in a spot with `drivers` drivers: exactly that many are CONFIRMED, each with its own driver. */
-export async function competingRequests(ctx: ScenarioContext, options: { requests: number; drivers: number; radiusKm: number; tag: string }): Promise<CompetitionResult> {
+export async function competingRequests(
+  ctx: ScenarioContext,
+  options: { requests: number; drivers: number; radiusKm: number; tag: string },
+): Promise<CompetitionResult> {
   const api = ctx.api;
   const problems: string[] = [];
   const { center } = await pickNeighbourhood(api, options.radiusKm);
   const drivers: DriverView[] = [];
   for (let i = 0; i < options.drivers; i += 1) {
-    drivers.push(await api.createDriver({ name: `Racer ${i}`, email: `racer.${options.tag}.${i}@drivers.example`, location: offset(center, i * 0.2, 0.1) }));
+    drivers.push(
+      await api.createDriver({
+        name: `Racer ${i}`,
+        email: `racer.${options.tag}.${i}@drivers.example`,
+        location: offset(center, i * 0.2, 0.1),
+      }),
+    );
   }
   const riders: RiderView[] = [];
-  for (let i = 0; i < options.requests; i += 1) riders.push(await api.createRider({ name: `Rider ${i}`, email: `rider.${options.tag}.${i}@riders.example` }));
+  for (let i = 0; i < options.requests; i += 1)
+    riders.push(await api.createRider({ name: `Rider ${i}`, email: `rider.${options.tag}.${i}@riders.example` }));
   const accepted = await Promise.all(riders.map((r) => api.requestRide({ riderId: r.id, pickup: center, dropoff: offset(center, 2, 2) })));
   const rideIds = accepted.map((a) => a.rideId);
   ctx.progress?.('compete', `${rideIds.length} rides requested at once for ${drivers.length} drivers`);
@@ -459,7 +492,8 @@ export async function competingRequests(ctx: ScenarioContext, options: { request
   const confirmed = rides.filter((r) => r.status === 'CONFIRMED');
   const rejected = rides.filter((r) => r.status === 'REJECTED');
   if (confirmed.length !== options.drivers) problems.push(`${confirmed.length} rides CONFIRMED, expected ${options.drivers}`);
-  if (rejected.length !== options.requests - options.drivers) problems.push(`${rejected.length} rides REJECTED, expected ${options.requests - options.drivers}`);
+  if (rejected.length !== options.requests - options.drivers)
+    problems.push(`${rejected.length} rides REJECTED, expected ${options.requests - options.drivers}`);
   const others = rides.filter((r) => r.status !== 'CONFIRMED' && r.status !== 'REJECTED');
   if (others.length > 0) problems.push(`rides ended otherwise: ${others.map((r) => `${r.id} ${r.status}`).join(', ')}`);
   const driverIds = confirmed.map((r) => driverIdOf(r));
@@ -467,7 +501,8 @@ export async function competingRequests(ctx: ScenarioContext, options: { request
   for (const d of drivers) {
     const now = await api.getDriver(d.id);
     const holds = confirmed.find((r) => r.id === now.currentRideId);
-    if (now.status !== 'ON_TRIP' || !holds || driverIdOf(holds) !== d.id) problems.push(`driver ${d.id} is ${now.status} holding ${now.currentRideId ?? 'nothing'}`);
+    if (now.status !== 'ON_TRIP' || !holds || driverIdOf(holds) !== d.id)
+      problems.push(`driver ${d.id} is ${now.status} holding ${now.currentRideId ?? 'nothing'}`);
   }
   ctx.progress?.('compete', `${confirmed.length} CONFIRMED, ${rejected.length} REJECTED`);
   return { ok: problems.length === 0, problems, confirmed, rejected, rideIds };

@@ -19,9 +19,33 @@ export interface ServiceInfo {
 }
 
 export const services: readonly ServiceInfo[] = [
-  { key: 'ride', name: 'ride-service', dir: 'ride-service', defaultPort: 3001, exchange: exchanges.ride, database: 'rides', urlVariable: 'RIDE_SERVICE_URL' },
-  { key: 'driver', name: 'driver-service', dir: 'driver-service', defaultPort: 3002, exchange: exchanges.driver, database: 'drivers', urlVariable: 'DRIVER_SERVICE_URL' },
-  { key: 'payment', name: 'payment-service', dir: 'payment-service', defaultPort: 3003, exchange: exchanges.payment, database: 'payments', urlVariable: 'PAYMENT_SERVICE_URL' },
+  {
+    key: 'ride',
+    name: 'ride-service',
+    dir: 'ride-service',
+    defaultPort: 3001,
+    exchange: exchanges.ride,
+    database: 'rides',
+    urlVariable: 'RIDE_SERVICE_URL',
+  },
+  {
+    key: 'driver',
+    name: 'driver-service',
+    dir: 'driver-service',
+    defaultPort: 3002,
+    exchange: exchanges.driver,
+    database: 'drivers',
+    urlVariable: 'DRIVER_SERVICE_URL',
+  },
+  {
+    key: 'payment',
+    name: 'payment-service',
+    dir: 'payment-service',
+    defaultPort: 3003,
+    exchange: exchanges.payment,
+    database: 'payments',
+    urlVariable: 'PAYMENT_SERVICE_URL',
+  },
   {
     key: 'notification',
     name: 'notification-service',

@@ -185,7 +185,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (options.mongoUrl) env['MONGO_URL'] = options.mongoUrl;
     if (service.key === 'notification' && smtpUrl) env['SMTP_URL'] = smtpUrl;
 
-    const child = spawn(process.execPath, commandFor(service, runtime), { cwd: repoRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, commandFor(service, runtime), {
+      cwd: repoRoot,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     live.add(child);
     children.push(child);
     const tail: string[] = [];

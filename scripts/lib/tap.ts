@@ -35,7 +35,9 @@ export interface TapOptions {
 }
 
 export async function openTap(options: TapOptions): Promise<Tap> {
-  const connection: ChannelModel = await amqp.connect(options.amqpUrl, { clientProperties: { connection_name: `${options.brokerPrefix}${options.name ?? 'tap'}` } });
+  const connection: ChannelModel = await amqp.connect(options.amqpUrl, {
+    clientProperties: { connection_name: `${options.brokerPrefix}${options.name ?? 'tap'}` },
+  });
   let channel: Channel | undefined;
   try {
     // checkExchange closes the channel when one is missing, so each check gets its own short-lived channel.
@@ -45,7 +47,9 @@ export async function openTap(options: TapOptions): Promise<Tap> {
         await check.checkExchange(`${options.brokerPrefix}${s.exchange}`);
         await check.close();
       } catch (err) {
-        throw new Error(`exchange ${options.brokerPrefix}${s.exchange} does not exist (is ${s.name} running with BROKER_PREFIX='${options.brokerPrefix}'?): ${(err as Error).message}`);
+        throw new Error(
+          `exchange ${options.brokerPrefix}${s.exchange} does not exist (is ${s.name} running with BROKER_PREFIX='${options.brokerPrefix}'?): ${(err as Error).message}`,
+        );
       }
     }
     channel = await connection.createChannel();

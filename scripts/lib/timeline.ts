@@ -39,7 +39,12 @@ export interface RenderOptions {
   idLength?: number;
 }
 
-const serviceColours: Record<string, number> = { 'ride-service': 36, 'driver-service': 33, 'payment-service': 35, 'notification-service': 34 };
+const serviceColours: Record<string, number> = {
+  'ride-service': 36,
+  'driver-service': 33,
+  'payment-service': 35,
+  'notification-service': 34,
+};
 
 /** One line per message: tree branch, +ms, service, event, message id, and the message (or request) it was caused by. */
 export function renderTimeline(roots: readonly TimelineNode[], options: RenderOptions): string[] {
@@ -55,7 +60,9 @@ export function renderTimeline(roots: readonly TimelineNode[], options: RenderOp
     const label = `${prefix}${branch}${paint(1, env.type)}`;
     // Pad the tree part to a column so the details line up (the escape codes are not counted).
     const visible = prefix.length + branch.length + env.type.length;
-    lines.push(`${label}${' '.repeat(Math.max(1, 46 - visible))}${ms}  ${paint(serviceColours[env.source] ?? 0, service)} id ${short(env.id)}  ${paint(2, cause)}`);
+    lines.push(
+      `${label}${' '.repeat(Math.max(1, 46 - visible))}${ms}  ${paint(serviceColours[env.source] ?? 0, service)} id ${short(env.id)}  ${paint(2, cause)}`,
+    );
     const childPrefix = root ? prefix : prefix + (last ? '   ' : '│  ');
     node.children.forEach((child, i) => walk(child, childPrefix, i === node.children.length - 1, false));
   };

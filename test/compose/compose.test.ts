@@ -20,7 +20,10 @@ const serviceSchema = z
     environment: z.record(z.union([z.string(), z.number(), z.boolean()])).optional(),
     ports: z.array(z.string()).optional(),
     depends_on: z.record(z.object({ condition: z.string() })).optional(),
-    healthcheck: z.object({ test: z.union([z.string(), z.array(z.string())]) }).passthrough().optional(),
+    healthcheck: z
+      .object({ test: z.union([z.string(), z.array(z.string())]) })
+      .passthrough()
+      .optional(),
   })
   .passthrough();
 const composeSchema = z.object({ services: z.record(serviceSchema) }).passthrough();
@@ -117,7 +120,9 @@ describe('Dockerfile', () => {
 
   it('builds in one stage and runs from a slim Node 20 image in another', () => {
     expect(stages).to.have.length(2);
-    expect(stages[0]).to.match(/npm ci/).and.match(/tsc -b/);
+    expect(stages[0])
+      .to.match(/npm ci/)
+      .and.match(/tsc -b/);
     expect(stages[1]).to.match(/^node:20-slim/);
   });
 

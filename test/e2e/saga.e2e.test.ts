@@ -80,7 +80,8 @@ describe('the saga end to end: four services as separate processes on the real b
   });
 
   afterEach(function () {
-    if (this.currentTest?.state === 'failed' && !verbose) process.stdout.write(`last service log lines:\n${logTail.slice(-40).join('\n')}\n`);
+    if (this.currentTest?.state === 'failed' && !verbose)
+      process.stdout.write(`last service log lines:\n${logTail.slice(-40).join('\n')}\n`);
   });
 
   after(async function () {
@@ -117,7 +118,7 @@ describe('the saga end to end: four services as separate processes on the real b
     expectAsDesigned(await flakyPayment(ctx, world));
   });
 
-  it('cancels a confirmed ride on the rider\'s request: driver released, authorization voided', async () => {
+  it("cancels a confirmed ride on the rider's request: driver released, authorization voided", async () => {
     expectAsDesigned(await riderCancel(ctx, world));
   });
 

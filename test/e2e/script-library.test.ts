@@ -11,7 +11,16 @@ const t0 = Date.parse('2025-01-01T10:00:00.000Z');
 
 function message(id: string, type: string, source: string, atMs: number, causationId?: string): TappedMessage {
   return {
-    envelope: { id, type, version: 1, occurredAt: new Date(t0 + atMs).toISOString(), source, correlationId: 'ride-1', causationId, payload: {} },
+    envelope: {
+      id,
+      type,
+      version: 1,
+      occurredAt: new Date(t0 + atMs).toISOString(),
+      source,
+      correlationId: 'ride-1',
+      causationId,
+      payload: {},
+    },
     exchange: `${source.split('-')[0]}.events`,
     routingKey: type,
     receivedAt: t0 + atMs + 1,
@@ -36,7 +45,10 @@ describe('a saga timeline built from tapped messages', () => {
   });
 
   it('makes a message whose cause it never saw a root of its own', () => {
-    const roots = buildTimeline([message('x', 'ride.cancelled', 'ride-service', 5), message('y', 'driver.released', 'driver-service', 9, 'unknown')]);
+    const roots = buildTimeline([
+      message('x', 'ride.cancelled', 'ride-service', 5),
+      message('y', 'driver.released', 'driver-service', 9, 'unknown'),
+    ]);
     expect(roots.map((r) => r.message.envelope.id)).to.deep.equal(['x', 'y']);
   });
 
@@ -57,18 +69,44 @@ const riderView = (summary: Partial<RiderTripsView['summary']>, trips: RiderTrip
 
 describe('recomputing a rider summary from the trip list', () => {
   const trips: RiderTripsView['trips'] = [
-    { rideId: 'a', status: 'COMPLETED', requestedAt: '2025-01-01T10:00:00.000Z', endedAt: '2025-01-01T10:20:00.000Z', paid: { amount: 900, currency: 'EUR' } },
+    {
+      rideId: 'a',
+      status: 'COMPLETED',
+      requestedAt: '2025-01-01T10:00:00.000Z',
+      endedAt: '2025-01-01T10:20:00.000Z',
+      paid: { amount: 900, currency: 'EUR' },
+    },
     { rideId: 'b', status: 'CANCELLED', requestedAt: '2025-01-01T11:00:00.000Z', endedAt: '2025-01-01T11:01:00.000Z' },
     { rideId: 'c', status: 'REJECTED', requestedAt: '2025-01-01T12:00:00.000Z', endedAt: '2025-01-01T12:00:01.000Z' },
   ];
 
   it('finds no drift when the stored summary adds up', () => {
-    const view = riderView({ requested: 3, completed: 1, cancelled: 1, rejected: 1, spent: { amount: 900, currency: 'EUR' }, lastTripAt: '2025-01-01T12:00:01.000Z' }, trips);
+    const view = riderView(
+      {
+        requested: 3,
+        completed: 1,
+        cancelled: 1,
+        rejected: 1,
+        spent: { amount: 900, currency: 'EUR' },
+        lastTripAt: '2025-01-01T12:00:01.000Z',
+      },
+      trips,
+    );
     expect(riderSummaryDrift(view)).to.deep.equal([]);
   });
 
   it('names each field that differs, with stored and recomputed values', () => {
-    const view = riderView({ requested: 4, completed: 1, cancelled: 1, rejected: 1, spent: { amount: 1800, currency: 'EUR' }, lastTripAt: '2025-01-01T12:00:01.000Z' }, trips);
+    const view = riderView(
+      {
+        requested: 4,
+        completed: 1,
+        cancelled: 1,
+        rejected: 1,
+        spent: { amount: 1800, currency: 'EUR' },
+        lastTripAt: '2025-01-01T12:00:01.000Z',
+      },
+      trips,
+    );
     expect(riderSummaryDrift(view).map((v) => v.detail)).to.deep.equal([
       'rider r1: summary.requested is 4, recomputed 3',
       'rider r1: summary.spent.amount is 1800, recomputed 900',
@@ -76,7 +114,21 @@ describe('recomputing a rider summary from the trip list', () => {
   });
 
   it('flags a lastTripAt older than a trip change, and one set without trips', () => {
-    expect(riderSummaryDrift(riderView({ requested: 3, completed: 1, cancelled: 1, rejected: 1, spent: { amount: 900, currency: 'EUR' }, lastTripAt: '2025-01-01T11:00:00.000Z' }, trips))).to.have.length(1);
+    expect(
+      riderSummaryDrift(
+        riderView(
+          {
+            requested: 3,
+            completed: 1,
+            cancelled: 1,
+            rejected: 1,
+            spent: { amount: 900, currency: 'EUR' },
+            lastTripAt: '2025-01-01T11:00:00.000Z',
+          },
+          trips,
+        ),
+      ),
+    ).to.have.length(1);
     expect(riderSummaryDrift(riderView({ lastTripAt: '2025-01-01T11:00:00.000Z' }, []))).to.have.length(1);
   });
 });
@@ -86,19 +138,43 @@ describe('recomputing a driver summary from the trip list', () => {
     driverId: 'd1',
     summary,
     trips: [
-      { rideId: 'a', status: 'COMPLETED', assignedAt: '2025-01-01T10:00:00.000Z', endedAt: '2025-01-01T10:20:00.000Z', earned: { amount: 900, currency: 'EUR' }, rating: 5 },
-      { rideId: 'b', status: 'COMPLETED', assignedAt: '2025-01-01T11:00:00.000Z', endedAt: '2025-01-01T11:20:00.000Z', earned: { amount: 500, currency: 'EUR' }, rating: 4 },
+      {
+        rideId: 'a',
+        status: 'COMPLETED',
+        assignedAt: '2025-01-01T10:00:00.000Z',
+        endedAt: '2025-01-01T10:20:00.000Z',
+        earned: { amount: 900, currency: 'EUR' },
+        rating: 5,
+      },
+      {
+        rideId: 'b',
+        status: 'COMPLETED',
+        assignedAt: '2025-01-01T11:00:00.000Z',
+        endedAt: '2025-01-01T11:20:00.000Z',
+        earned: { amount: 500, currency: 'EUR' },
+        rating: 4,
+      },
       { rideId: 'c', status: 'CANCELLED', assignedAt: '2025-01-01T12:00:00.000Z', endedAt: '2025-01-01T12:00:03.000Z' },
     ],
   });
 
   it('accepts the stored totals when they equal the recomputation (average to two decimals)', () => {
-    const ok = view({ completed: 2, earnings: { amount: 1400, currency: 'EUR' }, rating: { average: 4.5, count: 2 }, lastTripAt: '2025-01-01T12:00:03.000Z' });
+    const ok = view({
+      completed: 2,
+      earnings: { amount: 1400, currency: 'EUR' },
+      rating: { average: 4.5, count: 2 },
+      lastTripAt: '2025-01-01T12:00:03.000Z',
+    });
     expect(driverSummaryDrift(ok)).to.deep.equal([]);
   });
 
   it('reports earnings and rating drift', () => {
-    const drifted = view({ completed: 2, earnings: { amount: 900, currency: 'EUR' }, rating: { average: 5, count: 1 }, lastTripAt: '2025-01-01T12:00:03.000Z' });
+    const drifted = view({
+      completed: 2,
+      earnings: { amount: 900, currency: 'EUR' },
+      rating: { average: 5, count: 1 },
+      lastTripAt: '2025-01-01T12:00:03.000Z',
+    });
     expect(driverSummaryDrift(drifted).map((v) => v.detail)).to.deep.equal([
       'driver d1: summary.earnings.amount is 900, recomputed 1400',
       'driver d1: summary.rating.count is 1, recomputed 2',
@@ -126,7 +202,13 @@ describe('reading Prometheus text', () => {
 
 describe('service log lines in the stack output', () => {
   it('compacts a winston JSON line to time, level, message and context', () => {
-    const line = JSON.stringify({ level: 'info', message: 'listening on port 3001', service: 'ride-service', timestamp: '2025-01-01T10:00:00.123Z', port: 3001 });
+    const line = JSON.stringify({
+      level: 'info',
+      message: 'listening on port 3001',
+      service: 'ride-service',
+      timestamp: '2025-01-01T10:00:00.123Z',
+      port: 3001,
+    });
     expect(humanLogLine(line)).to.equal('10:00:00.123 info  listening on port 3001  port=3001');
   });
 
