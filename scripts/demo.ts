@@ -248,6 +248,7 @@ async function main(): Promise<number> {
         return Date.now() - stableSince >= 1000;
       },
       { timeoutMs: 10_000, intervalMs: 100, description: 'the broker to be quiet' },
+      // Still busy after 10 s (e.g. someone else's traffic): print what there is; the audit below waits on its own.
     ).catch(() => undefined);
     const settled = await Promise.all(results.map((r) => refreshResult(api, r)));
 
@@ -260,8 +261,8 @@ async function main(): Promise<number> {
       say(red(`  ${tap.rejected.length} message(s) on the exchanges were not valid envelopes: ${tap.rejected[0]?.reason ?? ''}`));
 
     const completed = settled.find((r) => r.key === 'complete');
-    await printTripHistory(api, world.rider.id, completed?.driver?.id);
     await printManagementPointers(brokerPrefix, settled);
+    await printTripHistory(api, world.rider.id, completed?.driver?.id);
 
     heading('summary');
     for (const r of settled) {

@@ -56,7 +56,7 @@ describe('the saga end to end: four services as separate processes on the real b
       throw new Error(`the e2e lane needs RabbitMQ: ${unreachable}`);
     }
     mongo = await resolveMongo();
-    stack = await startStack({
+    const starting = startStack({
       amqpUrl: rabbit.url,
       mongoUrl: mongo?.url,
       brokerPrefix,
@@ -71,6 +71,10 @@ describe('the saga end to end: four services as separate processes on the real b
         if (verbose) process.stdout.write(`[${service.name}] ${line}\n`);
       },
       readyTimeoutMs: 120_000,
+    });
+    stack = await starting.catch((err: unknown) => {
+      announceLane('e2e', 'did not run', `the services did not start: ${(err as Error).message.split('\n')[0] ?? ''}`);
+      throw err;
     });
     announceLane('e2e', 'ran', mongo ? mongo.url : 'memory (no MONGO_URL and no Docker: in-memory stores in each process)');
     api = new SagaApi(stack.urls);

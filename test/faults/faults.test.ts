@@ -90,6 +90,7 @@ describe('the saga under faults: crashes, broker cuts, duplicates, reordering an
   /** Parked messages that no scenario put there on purpose (each one is a message the saga lost). */
   const unexpectedParked: string[] = [];
   const logTail: string[] = [];
+  let failures = 0;
 
   const queueOf = (key: ServiceKey) => `${brokerPrefix}${serviceName(key)}`;
   const dlqOf = (key: ServiceKey) => `${brokerPrefix}${serviceName(key)}.dlq`;
@@ -125,38 +126,42 @@ describe('the saga under faults: crashes, broker cuts, duplicates, reordering an
     expect(report?.held, `audit ${when}:\n${report ? formatAudit(report).join('\n') : ''}`).to.equal(true);
   }
 
-  /** Waits until every ride is CONFIRMED with its two ride-confirmed emails SENT; returns the rides. */
-  async function expectAllConfirmed(rideIds: string[], timeoutMs: number): Promise<RideView[]> {
-    let last: RideView[] = [];
+  /**
+   * Waits until every ride ended as DESIGN §2 says for a driver nearby and a working card: CONFIRMED, its own driver
+   * ON_TRIP on it, one AUTHORIZED payment, both ride-confirmed emails SENT. Throws with what is still missing.
+   */
+  async function expectAllConfirmed(rideIds: string[], timeoutMs: number): Promise<void> {
+    let missing: string[] = [];
+    const check = async (ride: RideView): Promise<string | undefined> => {
+      if (ride.status !== 'CONFIRMED') return `ride ${ride.id} is ${ride.status}`;
+      const driverId = driverOf(ride);
+      if (!driverId) return `ride ${ride.id} is CONFIRMED without a driver`;
+      const [driver, payments, notifications] = await Promise.all([
+        api.getDriver(driverId),
+        api.listPayments({ rideId: ride.id }),
+        api.listNotifications({ rideId: ride.id }),
+      ]);
+      if (driver.status !== 'ON_TRIP' || driver.currentRideId !== ride.id)
+        return `ride ${ride.id}: driver ${driverId} is ${driver.status} on ${driver.currentRideId ?? 'nothing'}`;
+      if (payments.map((p) => p.status).join() !== 'AUTHORIZED')
+        return `ride ${ride.id}: payments [${payments.map((p) => p.status).join(', ')}]`;
+      const sent = notifications.filter((n) => n.template === 'ride-confirmed' && n.status === 'SENT').length;
+      if (sent !== 2) return `ride ${ride.id}: ${sent} ride-confirmed emails SENT`;
+      return undefined;
+    };
+    let rides: RideView[] = [];
     await waitFor(
       async () => {
-        last = await Promise.all(rideIds.map((id) => api.getRide(id)));
-        if (!last.every((r) => r.status === 'CONFIRMED')) return false;
-        const sent = await Promise.all(rideIds.map((id) => api.listNotifications({ rideId: id })));
-        return sent.every((list) => list.filter((n) => n.template === 'ride-confirmed' && n.status === 'SENT').length === 2);
+        rides = await Promise.all(rideIds.map((id) => api.getRide(id)));
+        missing = (await Promise.all(rides.map(check))).filter((m): m is string => m !== undefined);
+        return missing.length === 0;
       },
-      { timeoutMs, intervalMs: 250, description: `${rideIds.length} rides to be CONFIRMED and notified` },
+      { timeoutMs, intervalMs: 250, description: `${rideIds.length} rides to be CONFIRMED, driven, authorized and notified` },
     ).catch((err: unknown) => {
-      const statuses = last.map((r) => `${r.id}: ${r.status}`).join(', ');
-      throw new Error(`${err instanceof Error ? err.message : String(err)}; rides: ${statuses}`);
+      throw new Error(`${err instanceof Error ? err.message : String(err)}; still: ${missing.join('; ')}`);
     });
-    const drivers = last.map(driverOf);
+    const drivers = rides.map(driverOf);
     expect(new Set(drivers).size, `each ride has its own driver: ${drivers.join(', ')}`).to.equal(rideIds.length);
-    for (const ride of last) {
-      const driverId = driverOf(ride);
-      expect(driverId, `ride ${ride.id} has a driver`).to.be.a('string');
-      const driver = await api.getDriver(driverId ?? '');
-      expect({ status: driver.status, currentRideId: driver.currentRideId }, `driver of ride ${ride.id}`).to.deep.equal({
-        status: 'ON_TRIP',
-        currentRideId: ride.id,
-      });
-      const payments = await api.listPayments({ rideId: ride.id });
-      expect(
-        payments.map((p) => p.status),
-        `payments of ride ${ride.id}`,
-      ).to.deep.equal(['AUTHORIZED']);
-    }
-    return last;
   }
 
   /** Requests `count` rides at once around the world's centre (each in range of every driver). */
@@ -268,6 +273,7 @@ describe('the saga under faults: crashes, broker cuts, duplicates, reordering an
   });
 
   afterEach(function () {
+    if (this.currentTest?.state === 'failed') failures += 1;
     if (this.currentTest?.state === 'failed' && !verbose)
       process.stdout.write(`last service log lines:\n${logTail.slice(-60).join('\n')}\n`);
   });
@@ -289,7 +295,9 @@ describe('the saga under faults: crashes, broker cuts, duplicates, reordering an
       await connection.close();
       await mongo.stop();
     }
-    for (const [name, code] of Object.entries(codes)) expect(code, `${name} exit code after SIGTERM`).to.equal(0);
+    // Graceful shutdown (DESIGN §5) is judged only after a clean run: a failed scenario may leave a service stuck.
+    if (failures > 0) process.stdout.write(`exit codes after SIGTERM, following ${failures} failure(s): ${JSON.stringify(codes)}\n`);
+    else for (const [name, code] of Object.entries(codes)) expect(code, `${name} exit code after SIGTERM`).to.equal(0);
   });
 
   describe('driver-service killed (SIGKILL) while 10 sagas are in flight, then started again', () => {
