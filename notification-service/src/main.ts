@@ -3,7 +3,6 @@ import { z } from 'zod';
 import {
   baseConfigSchema,
   createLogger,
-  createStore,
   exchanges,
   loadConfig,
   on,
@@ -41,8 +40,6 @@ export const configSchema = baseConfigSchema.extend({
 export type NotificationConfig = z.infer<typeof configSchema>;
 
 export interface NotificationOverrides {
-  /** The store PENDING records are created in; without it, the one the runtime mounts the routes with. */
-  store?: Store;
   mailer?: Mailer;
 }
 
@@ -50,14 +47,7 @@ export function definition(config: NotificationConfig, overrides: NotificationOv
   const logger = createLogger('notification-service', config.LOG_LEVEL);
   const mailer =
     overrides.mailer ?? createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, logger, timeoutMs: config.SMTP_TIMEOUT_MS });
-  let store = overrides.store;
-  const deps: NotificationHandlerDeps = {
-    get store(): Store {
-      if (store === undefined) throw new Error('notification-service handled a message before its store was known');
-      return store;
-    },
-    mailer,
-  };
+  const deps: NotificationHandlerDeps = { mailer };
   return {
     name: 'notification-service',
     exchange: exchanges.notification,
@@ -73,10 +63,7 @@ export function definition(config: NotificationConfig, overrides: NotificationOv
       // ride.completed → receipt to the rider, with the fare → notification.sent | notification.failed
       on('ride.completed', 'emailReceiptOnRideCompleted', emailReceiptOnRideCompleted(deps)),
     ],
-    routes: (router, routeDeps) => {
-      store ??= routeDeps.store;
-      mountNotificationRoutes(router, routeDeps);
-    },
+    routes: (router, routeDeps) => mountNotificationRoutes(router, routeDeps),
     // Ready only when the SMTP server answers too (always, with the jsonTransport).
     extraReadiness: () => mailer.isReady(),
     onStop: () => mailer.close(),
@@ -85,14 +72,11 @@ export function definition(config: NotificationConfig, overrides: NotificationOv
 
 export async function start(env?: Env, options?: { store?: Store; mailer?: Mailer }): Promise<RunningService> {
   const config = loadConfig(configSchema, env ?? process.env);
-  const store =
-    options?.store ??
-    createStore({
-      mongoUrl: config.MONGO_URL,
-      dbName: `${config.MONGO_DB_PREFIX}notifications`,
-      logger: createLogger('notification-service', config.LOG_LEVEL),
-    });
-  return startService(definition(config, { store, mailer: options?.mailer }), { config, store, handleSignals: options === undefined });
+  return startService(definition(config, { mailer: options?.mailer }), {
+    config,
+    store: options?.store,
+    handleSignals: options === undefined,
+  });
 }
 
 if (require.main === module) runMain('notification-service', () => start());

@@ -93,7 +93,7 @@ export class NotificationHarness {
     store: Store = new MemoryStore({ name: 'notifications-test' }),
   ) {
     this.store = store;
-    this.deps = { store: this.store, mailer };
+    this.deps = { mailer };
   }
 
   private subscriptionFor(env: AnyEnvelope) {

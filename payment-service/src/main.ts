@@ -2,8 +2,6 @@
 import { z } from 'zod';
 import {
   baseConfigSchema,
-  createLogger,
-  createStore,
   exchanges,
   loadConfig,
   on,
@@ -39,19 +37,12 @@ export function tariffOf(config: PaymentConfig): Tariff {
 }
 
 export interface PaymentOverrides {
-  /** The store the handlers read to plan a gateway call; without it, the one the runtime mounts the routes with. */
-  store?: Store;
   /** Defaults to the simulator of DESIGN §3. */
   gateway?: PaymentGateway;
 }
 
 export function definition(config: PaymentConfig, overrides: PaymentOverrides = {}): ServiceDefinition {
-  let store = overrides.store;
   const deps: PaymentHandlerDeps = {
-    get store(): Store {
-      if (store === undefined) throw new Error('payment-service handled a message before its store was known');
-      return store;
-    },
     gateway: overrides.gateway ?? new SimulatedGateway(),
     tariff: tariffOf(config),
   };
@@ -70,25 +61,15 @@ export function definition(config: PaymentConfig, overrides: PaymentOverrides = 
       // ride.completed  → payment.captured (once)
       on('ride.completed', 'capturePaymentOnRideCompleted', capturePaymentOnRideCompleted(deps)),
     ],
-    routes: (router, routeDeps) => {
-      store ??= routeDeps.store;
-      mountPaymentRoutes(router, routeDeps);
-    },
+    routes: (router, routeDeps) => mountPaymentRoutes(router, routeDeps),
   };
 }
 
 export async function start(env?: Env, options?: { store?: Store; gateway?: PaymentGateway }): Promise<RunningService> {
   const config = loadConfig(configSchema, env ?? process.env);
-  const store =
-    options?.store ??
-    createStore({
-      mongoUrl: config.MONGO_URL,
-      dbName: `${config.MONGO_DB_PREFIX}payments`,
-      logger: createLogger('payment-service', config.LOG_LEVEL),
-    });
-  return startService(definition(config, { store, gateway: options?.gateway }), {
+  return startService(definition(config, { gateway: options?.gateway }), {
     config,
-    store,
+    store: options?.store,
     handleSignals: options === undefined,
   });
 }

@@ -130,7 +130,7 @@ export class PaymentHarness {
     store: Store = new MemoryStore({ name: 'payments-test' }),
   ) {
     this.store = store;
-    this.deps = { store: this.store, gateway, tariff };
+    this.deps = { gateway, tariff };
   }
 
   async init(): Promise<this> {

@@ -20,6 +20,8 @@ export const baseConfigSchema = z.object({
     .regex(/^\d+(,\d+)*$/, 'comma-separated milliseconds')
     .default('1000,5000,25000,60000')
     .transform((s) => s.split(',').map(Number)),
+  /** How long a relay's claim on outbox rows lasts; after a crash, another relay takes them over once it expires. */
+  OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).default(10000),
   PREFETCH: z.coerce.number().int().min(1).max(10000).default(32),
   /** ISO 4217 code of every amount (fares, payments, trip totals), in integer minor units. */
   CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'a 3-letter ISO 4217 code').default('EUR'),

@@ -34,7 +34,14 @@ export async function startService(def: ServiceDefinition, options: RuntimeOptio
     logger,
     metrics,
   });
-  const relay = new OutboxRelay({ connection, outbox: store.outbox, prefix: config.BROKER_PREFIX, logger, metrics });
+  const relay = new OutboxRelay({
+    connection,
+    outbox: store.outbox,
+    prefix: config.BROKER_PREFIX,
+    leaseMs: config.OUTBOX_LEASE_MS,
+    logger,
+    metrics,
+  });
 
   // Ready only once this connection's setup steps (topology, consumer) ran; a lost connection makes us unready again.
   let topologyReady = false;

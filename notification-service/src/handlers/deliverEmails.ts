@@ -1,5 +1,5 @@
 // The one delivery procedure every notification handler uses: records first, SMTP outside any transaction, outcomes after.
-import { DuplicateKeyError, createEnvelope, errorMessage, type EventType, type MessageContext, type Transaction } from '@ridehail/shared';
+import { DuplicateKeyError, createEnvelope, errorMessage, type EventType, type MessageContext, type Store, type Transaction } from '@ridehail/shared';
 import {
   markFailed,
   markSent,
@@ -40,7 +40,7 @@ export async function deliverEmails<T extends EventType>(
   deps: NotificationHandlerDeps,
   planned: PlannedEmail[],
 ): Promise<void> {
-  const records = await createPending(deps, planned, ctx.envelope.id);
+  const records = await createPending(ctx.store, deps, planned, ctx.envelope.id);
   const outcomes: Outcome[] = [];
   for (const notification of records.filter(needsSending)) {
     try {
@@ -71,7 +71,7 @@ export async function deliverEmails<T extends EventType>(
     };
 
   if (failures.length > 0 && !ctx.isLastAttempt) {
-    await deps.store.run((tx) => applyOutcomes(tx, outcomes, 'attempts-left', emitOutsideInbox(tx), isoNow(deps)));
+    await ctx.store.run((tx) => applyOutcomes(tx, outcomes, 'attempts-left', emitOutsideInbox(tx), isoNow(deps)));
     ctx.logger.warn(`SMTP failed; attempt ${ctx.attempt} of ${ctx.maxAttempts}, retrying`, { failures: failures.map((f) => f.error) });
     throw new EmailNotSentError(failures);
   }
@@ -79,7 +79,7 @@ export async function deliverEmails<T extends EventType>(
     applyOutcomes(uow.tx, outcomes, 'final', (event) => uow.emit(event.type, event.payload), isoNow(deps)),
   );
   if (result.duplicate) {
-    if (outcomes.length > 0) await deps.store.run((tx) => applyOutcomes(tx, outcomes, 'final', emitOutsideInbox(tx), isoNow(deps)));
+    if (outcomes.length > 0) await ctx.store.run((tx) => applyOutcomes(tx, outcomes, 'final', emitOutsideInbox(tx), isoNow(deps)));
     ctx.logger.info('duplicate message acknowledged; only the emails it retried were recorded');
     return;
   }
@@ -90,10 +90,10 @@ export async function deliverEmails<T extends EventType>(
   );
 }
 
-async function createPending(deps: NotificationHandlerDeps, planned: PlannedEmail[], causationId: string): Promise<Notification[]> {
+async function createPending(store: Store, deps: NotificationHandlerDeps, planned: PlannedEmail[], causationId: string): Promise<Notification[]> {
   for (let round = 1; ; round++) {
     try {
-      return await deps.store.run(async (tx) => {
+      return await store.run(async (tx) => {
         const repo = tx.repo(notificationsCollection);
         const records: Notification[] = [];
         for (const p of planned) {

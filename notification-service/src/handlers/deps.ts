@@ -1,10 +1,7 @@
-// What notification-service's handlers need besides the message.
-import type { Store } from '@ridehail/shared';
+// What notification-service's handlers need besides the message (and its context's store).
 import type { Mailer } from '../mail/mailer';
 
 export interface NotificationHandlerDeps {
-  /** PENDING records are created, and interim outcomes saved, in transactions of their own (see deliverEmails). */
-  store: Store;
   mailer: Mailer;
   now?: () => Date;
 }

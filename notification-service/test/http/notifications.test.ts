@@ -22,7 +22,7 @@ describe('notification-service HTTP API', () => {
   });
   beforeEach(async () => {
     h = await harness(sink, mailer);
-    const def = definition(loadConfig(configSchema, { SMTP_URL: sink.url, LOG_LEVEL: 'error' }), { store: h.store, mailer });
+    const def = definition(loadConfig(configSchema, { SMTP_URL: sink.url, LOG_LEVEL: 'error' }), { mailer });
     app = createHttpApp({
       service: 'notification-service',
       logger: h.logger,

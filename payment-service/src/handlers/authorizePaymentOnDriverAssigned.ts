@@ -13,8 +13,8 @@ export function authorizePaymentOnDriverAssigned(deps: PaymentHandlerDeps): Even
     await untilPlanHolds(async () => {
       // 1. plan from what is committed now; the gateway call happens outside any transaction
       const [ledger, payment] = await Promise.all([
-        deps.store.read(ledgersCollection).get(assigned.rideId),
-        deps.store.read(paymentsCollection).get(paymentId),
+        ctx.store.read(ledgersCollection).get(assigned.rideId),
+        ctx.store.read(paymentsCollection).get(paymentId),
       ]);
       const plan = planAuthorization(ledger, payment, assigned, deps.tariff);
       let result: GatewayAuthorization | undefined;
@@ -37,7 +37,9 @@ export function authorizePaymentOnDriverAssigned(deps: PaymentHandlerDeps): Even
       const outcome = await ctx.once(async (uow) => {
         const ledgers = uow.tx.repo(ledgersCollection);
         const payments = uow.tx.repo(paymentsCollection);
-        const [freshLedger, freshPayment] = await Promise.all([ledgers.get(assigned.rideId), payments.get(paymentId)]);
+        // One operation at a time: a MongoDB session runs a transaction's operations in sequence.
+        const freshLedger = await ledgers.get(assigned.rideId);
+        const freshPayment = await payments.get(paymentId);
         const fresh = planAuthorization(freshLedger, freshPayment, assigned, deps.tariff);
         if (!samePlan(plan, fresh)) throw new StalePlanError(`${plan.kind} became ${fresh.kind}`);
         if (fresh.kind !== 'authorize') return fresh.kind;

@@ -13,7 +13,7 @@ export function capturePaymentOnRideCompleted(deps: PaymentHandlerDeps): EventHa
     const { rideId } = ctx.envelope.payload;
     const paymentId = paymentIdFor(rideId);
     await untilPlanHolds(async () => {
-      const plan = planCapture(await deps.store.read(paymentsCollection).get(paymentId));
+      const plan = planCapture(await ctx.store.read(paymentsCollection).get(paymentId));
       const captured =
         plan.kind === 'capture'
           ? await deps.gateway.capture({ rideId, paymentId, amount: plan.payment.amount, currency: plan.payment.currency })

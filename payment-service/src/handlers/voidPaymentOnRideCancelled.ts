@@ -14,13 +14,15 @@ export function voidPaymentOnRideCancelled(deps: PaymentHandlerDeps): EventHandl
     const { rideId } = ctx.envelope.payload;
     const paymentId = paymentIdFor(rideId);
     await untilPlanHolds(async () => {
-      const plan = planCancellation(await deps.store.read(paymentsCollection).get(paymentId));
+      const plan = planCancellation(await ctx.store.read(paymentsCollection).get(paymentId));
       if (plan.kind === 'void') await deps.gateway.void({ rideId, paymentId });
 
       const outcome = await ctx.once(async (uow) => {
         const ledgers = uow.tx.repo(ledgersCollection);
         const payments = uow.tx.repo(paymentsCollection);
-        const [ledger, payment] = await Promise.all([ledgers.get(rideId), payments.get(paymentId)]);
+        // One operation at a time: a MongoDB session runs a transaction's operations in sequence.
+        const ledger = await ledgers.get(rideId);
+        const payment = await payments.get(paymentId);
         const fresh = planCancellation(payment);
         if (!samePlan(plan, fresh)) throw new StalePlanError(`${plan.kind} became ${fresh.kind}`);
         const at = isoNow(deps);

@@ -6,7 +6,7 @@ import { configSchema, definition } from '../../src/main';
 import { aRide, driverAssigned, harness, rideCancelled, type PaymentHarness } from '../factories';
 
 async function appFor(h: PaymentHarness): Promise<Express> {
-  const def = definition(loadConfig(configSchema, {}), { store: h.store });
+  const def = definition(loadConfig(configSchema, {}));
   return createHttpApp({
     service: 'payment-service',
     logger: h.logger,

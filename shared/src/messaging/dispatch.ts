@@ -39,6 +39,7 @@ export async function dispatch(input: DispatchInput): Promise<DispatchOutcome> {
     maxAttempts,
     isLastAttempt: attempt >= maxAttempts,
     logger,
+    store,
     async once<R>(work: (uow: UnitOfWork) => Promise<R>): Promise<OnceResult<R>> {
       try {
         const value = await store.run(async (tx) => {

@@ -2,7 +2,7 @@
 import type { Envelope } from '../envelope';
 import type { EventType, PayloadOf } from '../events';
 import type { Logger } from '../logger';
-import type { Transaction } from '../store/port';
+import type { Store, Transaction } from '../store/port';
 
 /** The unit of work a handler writes through: repositories, and `emit` which adds a caused event to the outbox. */
 export interface UnitOfWork {
@@ -20,6 +20,12 @@ export interface MessageContext<T extends EventType> {
   maxAttempts: number;
   readonly isLastAttempt: boolean;
   logger: Logger;
+  /**
+   * The service's store, for work that must happen outside the inbox transaction: reads that plan an external call
+   * (a payment gateway, an SMTP server) and records that must survive a failed attempt. Effects that answer the
+   * message still go through `once`.
+   */
+  store: Store;
   /**
    * Runs `work` and the inbox record "this consumer processed this message" in one transaction. A message processed
    * before is reported as `{duplicate: true}` and nothing of `work` is committed.
