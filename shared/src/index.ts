@@ -23,3 +23,4 @@ export * from './messaging/publisher';
 export * from './messaging/consumer';
 export * from './messaging/relay';
 export * from './runtime';
+export * from './geo';

@@ -1,4 +1,5 @@
 // Points as the API speaks them ({lat,lng}) and as the store keeps them (GeoJSON [lng,lat]), and distances between them.
+import { EARTH_RADIUS_2DSPHERE_KM, haversineKm } from '@ridehail/shared';
 export interface LatLng {
   lat: number;
   lng: number;
@@ -18,14 +19,7 @@ export function fromGeoPoint(p: GeoPoint): LatLng {
   return { lat: p.coordinates[1], lng: p.coordinates[0] };
 }
 
-/** The spherical Earth radius MongoDB's 2dsphere queries use, so "within range" means the same everywhere. */
-const EARTH_RADIUS_KM = 6378.1;
-
-/** Great-circle distance (haversine) in kilometres. */
+/** Great-circle distance in kilometres, on the Earth MongoDB's 2dsphere queries use, so "within range" means the same everywhere. */
 export function distanceKm(a: LatLng, b: LatLng): number {
-  const rad = Math.PI / 180;
-  const dLat = (b.lat - a.lat) * rad;
-  const dLng = (b.lng - a.lng) * rad;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLng / 2) ** 2;
-  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
+  return haversineKm(a, b, EARTH_RADIUS_2DSPHERE_KM);
 }

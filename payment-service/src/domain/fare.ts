@@ -1,5 +1,5 @@
 // The fare rule: base + per-km over the haversine distance pickup → dropoff, in integer minor units.
-import type { Point } from '@ridehail/shared';
+import { haversineKm, type Point } from '@ridehail/shared';
 
 export interface Tariff {
   /** Charged for every ride, in minor units (e.g. cents). */
@@ -17,17 +17,6 @@ export interface Quote {
   distanceKm: number;
 }
 
-/** Mean Earth radius of the usual haversine formula. */
-const EARTH_RADIUS_KM = 6371;
-
-/** Great-circle distance in kilometres. */
-export function haversineKm(a: Point, b: Point): number {
-  const rad = Math.PI / 180;
-  const dLat = (b.lat - a.lat) * rad;
-  const dLng = (b.lng - a.lng) * rad;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLng / 2) ** 2;
-  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
-}
 
 /** The same arithmetic whichever event asks for it, so the quote and the authorization always agree. */
 export function quoteFare(pickup: Point, dropoff: Point, tariff: Tariff): Quote {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { haversineKm, quoteFare } from '../../src/domain/fare';
+import { haversineKm } from '@ridehail/shared';
+import { quoteFare } from '../../src/domain/fare';
 import { tariff } from '../factories';
 
 describe('payment-service fare rule', () => {

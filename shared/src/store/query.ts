@@ -1,4 +1,5 @@
 // The in-memory evaluation of the port's small query language: filters, sorts, deep copies, distances and retries.
+import { EARTH_RADIUS_2DSPHERE_KM, haversineKm } from '../geo';
 import type { Filter, FindOptions, Sort } from './port';
 
 export type Doc = Record<string, unknown>;
@@ -202,15 +203,9 @@ export function query<T extends Doc>(docs: Iterable<T>, filter: Filter<Doc> | Re
   return options.limit !== undefined && options.limit > 0 ? sorted.slice(0, options.limit) : sorted;
 }
 
-/** MongoDB's spherical Earth radius for 2dsphere queries, so both adapters measure alike. */
-export const EARTH_RADIUS_METERS = 6_378_100;
-
+/** Measured on MongoDB's 2dsphere Earth, so both adapters agree on "within range". */
 export function haversineMeters(lng1: number, lat1: number, lng2: number, lat2: number): number {
-  const rad = Math.PI / 180;
-  const dLat = (lat2 - lat1) * rad;
-  const dLng = (lng2 - lng1) * rad;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLng / 2) ** 2;
-  return 2 * EARTH_RADIUS_METERS * Math.asin(Math.min(1, Math.sqrt(h)));
+  return haversineKm({ lat: lat1, lng: lng1 }, { lat: lat2, lng: lng2 }, EARTH_RADIUS_2DSPHERE_KM) * 1000;
 }
 
 /** The [lng, lat] of a GeoJSON Point, or null when the value is not one. */
