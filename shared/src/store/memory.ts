@@ -1,4 +1,5 @@
 // The in-memory store adapter: the port's transactional semantics (staged writes, atomic commit, optimistic checks) in one process.
+import { Doorbell } from './doorbell';
 import { ConcurrencyError, DuplicateKeyError, DuplicateMessageError } from '../errors';
 import type { Envelope } from '../envelope';
 import type {
@@ -459,8 +460,7 @@ class MemoryOutbox implements OutboxStore {
   private readonly pending = new Map<string, OutboxRecord>();
   /** In dispatch order, so pruning stops at the first young row. */
   private readonly dispatched = new Map<string, OutboxRecord>();
-  private readonly listeners = new Set<() => void>();
-  private scheduled = false;
+  private readonly doorbell = new Doorbell();
 
   constructor(private readonly retentionMs: number) {}
 
@@ -472,18 +472,13 @@ class MemoryOutbox implements OutboxStore {
     this.pending.set(rec.id, rec);
   }
 
-  /** Wakes the listeners once per event-loop turn, however many commits asked for it. */
+  /** Wakes the relay: once per event-loop turn, however many commits or change events rang. */
   notify(): void {
-    if (this.scheduled || this.listeners.size === 0) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      for (const l of [...this.listeners]) l();
-    });
+    this.doorbell.ring();
   }
 
   clearListeners(): void {
-    this.listeners.clear();
+    this.doorbell.clear();
   }
 
   async claim(relayId: string, batchSize: number, leaseMs: number): Promise<OutboxRecord[]> {
@@ -530,8 +525,7 @@ class MemoryOutbox implements OutboxStore {
   }
 
   onNewMessages(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.doorbell.subscribe(listener);
   }
 
   private prune(now: number): void {

@@ -1,4 +1,5 @@
 // The MongoDB store adapter: a dedicated mongoose connection, native sessions and withTransaction, outbox and inbox collections.
+import { Doorbell } from './doorbell';
 import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
 import { AppError, ConcurrencyError, DuplicateKeyError, DuplicateMessageError } from '../errors';
@@ -145,7 +146,7 @@ export class MongoStore implements Store {
   readonly outbox: MongoOutbox;
   private conn: mongoose.Connection | null = null;
   private connecting: Promise<Db> | null = null;
-  private doorbell: ChangeStream | null = null;
+  private outboxChanges: ChangeStream | null = null;
   private readonly outboxRetentionSeconds: number;
   private readonly inboxRetentionSeconds: number;
   private readonly maxAttempts: number;
@@ -230,7 +231,7 @@ export class MongoStore implements Store {
       { processedAt: 1 },
       { name: 'processedAt_ttl', expireAfterSeconds: this.inboxRetentionSeconds },
     );
-    if (this.options.changeStreamDoorbell && !this.doorbell) this.startDoorbell(db);
+    if (this.options.changeStreamDoorbell && !this.outboxChanges) this.startDoorbell(db);
   }
 
   private async ensureIndex(
@@ -259,11 +260,11 @@ export class MongoStore implements Store {
     const logger = this.options.logger;
     try {
       const stream = db.collection(OUTBOX_COLLECTION).watch([{ $match: { operationType: 'insert' } }]);
-      this.doorbell = stream;
+      this.outboxChanges = stream;
       stream.on('change', () => this.outbox.notify());
       stream.on('error', (err: unknown) => {
         logger?.warn('outbox change stream failed; the relay falls back to polling', { error: errorMessage(err) });
-        if (this.doorbell === stream) this.doorbell = null;
+        if (this.outboxChanges === stream) this.outboxChanges = null;
         stream
           .close()
           .catch((closeErr: unknown) => logger?.warn('closing the outbox change stream failed', { error: errorMessage(closeErr) }));
@@ -349,8 +350,8 @@ export class MongoStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.outbox.clearListeners();
-    const stream = this.doorbell;
-    this.doorbell = null;
+    const stream = this.outboxChanges;
+    this.outboxChanges = null;
     if (stream) await stream.close();
     const conn = this.conn;
     this.conn = null;
@@ -482,8 +483,7 @@ function toRecord(raw: StoredOutbox): OutboxRecord {
 }
 
 class MongoOutbox implements OutboxStore {
-  private readonly listeners = new Set<() => void>();
-  private scheduled = false;
+  private readonly doorbell = new Doorbell();
 
   constructor(private readonly db: () => Promise<Db>) {}
 
@@ -491,18 +491,13 @@ class MongoOutbox implements OutboxStore {
     return (await this.db()).collection<StoredOutbox>(OUTBOX_COLLECTION);
   }
 
-  /** Wakes the listeners once per event-loop turn, however many commits or change events asked for it. */
+  /** Wakes the relay: once per event-loop turn, however many commits or change events rang. */
   notify(): void {
-    if (this.scheduled || this.listeners.size === 0) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      for (const l of [...this.listeners]) l();
-    });
+    this.doorbell.ring();
   }
 
   clearListeners(): void {
-    this.listeners.clear();
+    this.doorbell.clear();
   }
 
   async claim(relayId: string, batchSize: number, leaseMs: number): Promise<OutboxRecord[]> {
@@ -554,7 +549,6 @@ class MongoOutbox implements OutboxStore {
   }
 
   onNewMessages(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.doorbell.subscribe(listener);
   }
 }
