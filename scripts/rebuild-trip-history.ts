@@ -7,6 +7,7 @@ import {
   errorMessage,
   loadConfig,
   type CollectionSpec,
+  type Drift,
   type Logger,
   type Store,
 } from '@ridehail/shared';
@@ -14,7 +15,7 @@ import { z } from 'zod';
 import { collections as driverCollections } from '../driver-service/src/store/collections';
 import { rebuildDriverTripHistory } from '../driver-service/src/tripHistory/rebuild';
 import { rideCollections } from '../ride-service/src/store/collections';
-import { rebuildRiderTripHistory, type Drift } from '../ride-service/src/tripHistory/rebuild';
+import { rebuildRiderTripHistory } from '../ride-service/src/tripHistory/rebuild';
 
 const configSchema = baseConfigSchema.pick({ MONGO_DB_PREFIX: true, CURRENCY: true }).extend({
   // The summaries live in the services' MongoDB databases: without one there is nothing to rebuild.

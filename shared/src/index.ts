@@ -24,3 +24,4 @@ export * from './messaging/consumer';
 export * from './messaging/relay';
 export * from './runtime';
 export * from './geo';
+export * from './drift';

@@ -1,20 +1,8 @@
 // Recomputes every driver's trip-history summary from the trip records, reports each drift, and repairs it when asked.
-import type { Logger, Store } from '@ridehail/shared';
+import type { Drift, Logger, RebuildOptions, Store } from '@ridehail/shared';
 import { emptySummary, recompute, totalsOf, withTotals, type SummaryTotals } from '../domain/summary';
 import { drivers, driverTripSummaries, rideAssignments } from '../store/collections';
 
-export interface Drift {
-  person: string;
-  field: string;
-  stored: unknown;
-  recomputed: unknown;
-}
-
-export interface RebuildOptions {
-  repair: boolean;
-  /** Currency of a summary created by a repair (CURRENCY, default EUR); an existing summary keeps its own. */
-  currency?: string;
-}
 
 const fields: { field: string; of: (t: SummaryTotals) => unknown }[] = [
   { field: 'completed', of: (t) => t.completed },

@@ -1,21 +1,8 @@
 // Recomputes every rider summary from the rides themselves, reports each drift and (with repair) writes the recomputation back.
-import type { Logger, Store } from '@ridehail/shared';
+import type { Drift, Logger, RebuildOptions, Store } from '@ridehail/shared';
 import { recomputeSummary, summaryDrifts } from '../domain/tripHistory';
 import { riders, riderSummaries, rides } from '../store/collections';
 
-/** One field of one person's stored summary that differs from its recomputation. */
-export interface Drift {
-  person: string;
-  field: string;
-  stored: unknown;
-  recomputed: unknown;
-}
-
-export interface RebuildOptions {
-  repair: boolean;
-  /** The currency of a summary recomputed for a rider without one (CURRENCY; default EUR). */
-  currency?: string;
-}
 
 export async function rebuildRiderTripHistory(store: Store, logger: Logger, options: RebuildOptions): Promise<Drift[]> {
   const currency = options.currency ?? 'EUR';
