@@ -7,7 +7,13 @@ module.exports = {
       comment: 'domain/ holds pure rules: no I/O libraries, no store/handlers/http of its service',
       severity: 'error',
       from: { path: '(^|/)src/domain/' },
-      to: { path: ['node_modules/(amqplib|mongoose|mongodb|express|winston|prom-client|nodemailer)/', '(^|/)src/(store|handlers|http)/', '(^|/)src/main\\.ts$'] },
+      to: {
+        path: [
+          'node_modules/(amqplib|mongoose|mongodb|express|winston|prom-client|nodemailer)/',
+          '(^|/)src/(store|handlers|http)/',
+          '(^|/)src/main\\.ts$',
+        ],
+      },
     },
     {
       name: 'shared-domain-free-of-io',

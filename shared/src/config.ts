@@ -8,9 +8,21 @@ const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 export const baseConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535),
   AMQP_URL: z.preprocess(emptyAsUndefined, z.string().url().default('amqp://localhost')),
-  MONGO_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL').optional()),
-  BROKER_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore only').default(''),
-  MONGO_DB_PREFIX: z.string().regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, dash and underscore only').default(''),
+  MONGO_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL')
+      .optional(),
+  ),
+  BROKER_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore only')
+    .default(''),
+  MONGO_DB_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, dash and underscore only')
+    .default(''),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
   /** Attempts before a message is parked (DESIGN §4: at least 3, default 5). */
   MAX_ATTEMPTS: z.coerce.number().int().min(3).max(20).default(5),
@@ -24,7 +36,10 @@ export const baseConfigSchema = z.object({
   OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).default(10000),
   PREFETCH: z.coerce.number().int().min(1).max(10000).default(32),
   /** ISO 4217 code of every amount (fares, payments, trip totals), in integer minor units. */
-  CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'a 3-letter ISO 4217 code').default('EUR'),
+  CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'a 3-letter ISO 4217 code')
+    .default('EUR'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10000),
 });
 export type BaseConfig = z.infer<typeof baseConfigSchema>;

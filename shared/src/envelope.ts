@@ -57,9 +57,7 @@ export function createEnvelope<T extends EventType>(input: NewEventInput<T>): En
   return env;
 }
 
-export type ParseResult =
-  | { ok: true; envelope: AnyEnvelope }
-  | { ok: false; reason: string; partial?: Partial<RawEnvelope> };
+export type ParseResult = { ok: true; envelope: AnyEnvelope } | { ok: false; reason: string; partial?: Partial<RawEnvelope> };
 
 /** Parses and validates a raw message body: the envelope first, then the payload for its type and version. */
 export function parseEnvelope(body: Buffer | string): ParseResult {

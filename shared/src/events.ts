@@ -64,10 +64,7 @@ export const eventCatalogue = {
       fare: moneySchema.optional(),
     }),
   ),
-  'ride.rejected': entry(
-    exchanges.ride,
-    z.object({ rideId: z.string().min(1), rider: personRef, reason: z.string() }),
-  ),
+  'ride.rejected': entry(exchanges.ride, z.object({ rideId: z.string().min(1), rider: personRef, reason: z.string() })),
   'ride.cancelled': entry(
     exchanges.ride,
     z.object({
@@ -108,10 +105,7 @@ export const eventCatalogue = {
       distanceKm: z.number().nonnegative(),
     }),
   ),
-  'driver.unavailable': entry(
-    exchanges.driver,
-    z.object({ rideId: z.string().min(1), riderId: z.string().min(1), reason: z.string() }),
-  ),
+  'driver.unavailable': entry(exchanges.driver, z.object({ rideId: z.string().min(1), riderId: z.string().min(1), reason: z.string() })),
   'driver.released': entry(
     exchanges.driver,
     z.object({ rideId: z.string().min(1), driverId: z.string().min(1), reason: releaseReasonSchema }),
@@ -146,10 +140,7 @@ export const eventCatalogue = {
       reason: z.string(),
     }),
   ),
-  'payment.voided': entry(
-    exchanges.payment,
-    z.object({ rideId: z.string().min(1), paymentId: z.string().min(1) }),
-  ),
+  'payment.voided': entry(exchanges.payment, z.object({ rideId: z.string().min(1), paymentId: z.string().min(1) })),
   'payment.captured': entry(
     exchanges.payment,
     z.object({

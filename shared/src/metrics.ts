@@ -18,12 +18,36 @@ export function createMetrics(service: string, options: { defaultMetrics?: boole
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
   return {
     registry,
-    published: new Counter({ name: 'messages_published_total', help: 'Messages published and confirmed by the broker', labelNames: ['type'], registers: [registry] }),
-    consumed: new Counter({ name: 'messages_consumed_total', help: 'Messages consumed and acknowledged', labelNames: ['type', 'outcome'], registers: [registry] }),
-    retried: new Counter({ name: 'messages_retried_total', help: 'Messages sent to a retry queue', labelNames: ['type'], registers: [registry] }),
-    deadLettered: new Counter({ name: 'messages_dead_lettered_total', help: 'Messages parked in the dlq', labelNames: ['type', 'reason'], registers: [registry] }),
+    published: new Counter({
+      name: 'messages_published_total',
+      help: 'Messages published and confirmed by the broker',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
+    consumed: new Counter({
+      name: 'messages_consumed_total',
+      help: 'Messages consumed and acknowledged',
+      labelNames: ['type', 'outcome'],
+      registers: [registry],
+    }),
+    retried: new Counter({
+      name: 'messages_retried_total',
+      help: 'Messages sent to a retry queue',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
+    deadLettered: new Counter({
+      name: 'messages_dead_lettered_total',
+      help: 'Messages parked in the dlq',
+      labelNames: ['type', 'reason'],
+      registers: [registry],
+    }),
     outboxPending: new Gauge({ name: 'outbox_pending', help: 'Outbox messages not yet dispatched', registers: [registry] }),
-    outboxOldestPendingAge: new Gauge({ name: 'outbox_oldest_pending_age_seconds', help: 'Age of the oldest pending outbox message', registers: [registry] }),
+    outboxOldestPendingAge: new Gauge({
+      name: 'outbox_oldest_pending_age_seconds',
+      help: 'Age of the oldest pending outbox message',
+      registers: [registry],
+    }),
     handlerDuration: new Histogram({
       name: 'handler_duration_seconds',
       help: 'Message handler latency',

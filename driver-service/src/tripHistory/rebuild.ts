@@ -3,7 +3,6 @@ import type { Drift, Logger, RebuildOptions, Store } from '@ridehail/shared';
 import { emptySummary, recompute, totalsOf, withTotals, type SummaryTotals } from '../domain/summary';
 import { drivers, driverTripSummaries, rideAssignments } from '../store/collections';
 
-
 const fields: { field: string; of: (t: SummaryTotals) => unknown }[] = [
   { field: 'completed', of: (t) => t.completed },
   { field: 'earnings.amount', of: (t) => t.earnings },

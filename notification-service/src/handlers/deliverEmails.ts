@@ -1,5 +1,13 @@
 // The one delivery procedure every notification handler uses: records first, SMTP outside any transaction, outcomes after.
-import { DuplicateKeyError, createEnvelope, errorMessage, type EventType, type MessageContext, type Store, type Transaction } from '@ridehail/shared';
+import {
+  DuplicateKeyError,
+  createEnvelope,
+  errorMessage,
+  type EventType,
+  type MessageContext,
+  type Store,
+  type Transaction,
+} from '@ridehail/shared';
 import {
   markFailed,
   markSent,
@@ -90,7 +98,12 @@ export async function deliverEmails<T extends EventType>(
   );
 }
 
-async function createPending(store: Store, deps: NotificationHandlerDeps, planned: PlannedEmail[], causationId: string): Promise<Notification[]> {
+async function createPending(
+  store: Store,
+  deps: NotificationHandlerDeps,
+  planned: PlannedEmail[],
+  causationId: string,
+): Promise<Notification[]> {
   for (let round = 1; ; round++) {
     try {
       return await store.run(async (tx) => {

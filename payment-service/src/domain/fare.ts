@@ -17,7 +17,6 @@ export interface Quote {
   distanceKm: number;
 }
 
-
 /** The same arithmetic whichever event asks for it, so the quote and the authorization always agree. */
 export function quoteFare(pickup: Point, dropoff: Point, tariff: Tariff): Quote {
   const distanceKm = Math.round(haversineKm(pickup, dropoff) * 1000) / 1000;

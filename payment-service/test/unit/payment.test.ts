@@ -78,7 +78,13 @@ describe('payment-service domain', () => {
       expect(payment.status).to.equal('DECLINED');
       expect(event).to.deep.equal({
         type: 'payment.declined',
-        payload: { rideId: ride.rideId, paymentId: payment.id, driverId: ride.driverId, driver: driver(ride.driverId), reason: 'card_declined' },
+        payload: {
+          rideId: ride.rideId,
+          paymentId: payment.id,
+          driverId: ride.driverId,
+          driver: driver(ride.driverId),
+          reason: 'card_declined',
+        },
       });
     });
   });

@@ -4,5 +4,7 @@ import { declinePayment } from '../domain/ride';
 import { applyToRide, type HandlerDeps } from './applyToRide';
 
 export function cancelRideOnPaymentDeclined(deps: HandlerDeps): EventHandler<'payment.declined'> {
-  return transactional((payload, uow, ctx) => applyToRide(deps, uow, ctx, payload.rideId, (ride, change) => declinePayment(ride, change, payload.driver)));
+  return transactional((payload, uow, ctx) =>
+    applyToRide(deps, uow, ctx, payload.rideId, (ride, change) => declinePayment(ride, change, payload.driver)),
+  );
 }

@@ -3,7 +3,6 @@ import type { Drift, Logger, RebuildOptions, Store } from '@ridehail/shared';
 import { recomputeSummary, summaryDrifts } from '../domain/tripHistory';
 import { riders, riderSummaries, rides } from '../store/collections';
 
-
 export async function rebuildRiderTripHistory(store: Store, logger: Logger, options: RebuildOptions): Promise<Drift[]> {
   const currency = options.currency ?? 'EUR';
   const people = new Set<string>();

@@ -54,7 +54,13 @@ export function createHttpApp(options: HttpAppOptions): Express {
   // A body must be JSON: anything else is 415 before it is parsed (DESIGN §3).
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (hasBody(req) && !req.is('application/json') && !req.is('application/*+json')) {
-      sendProblem(res, toProblem(new AppError('unsupported-media-type', `content type ${req.header('content-type') ?? '(none)'} is not application/json`), req.originalUrl));
+      sendProblem(
+        res,
+        toProblem(
+          new AppError('unsupported-media-type', `content type ${req.header('content-type') ?? '(none)'} is not application/json`),
+          req.originalUrl,
+        ),
+      );
       return;
     }
     next();

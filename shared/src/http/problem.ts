@@ -67,11 +67,23 @@ export function toProblem(err: unknown, instance?: string): Problem {
   }
   if (err instanceof AppError) {
     const status = statusByCode[err.code] ?? 500;
-    const problem: Problem = { type: PROBLEM_BASE + err.code, title: titleByStatus[status] ?? 'Error', status, detail: err.message, instance };
+    const problem: Problem = {
+      type: PROBLEM_BASE + err.code,
+      title: titleByStatus[status] ?? 'Error',
+      status,
+      detail: err.message,
+      instance,
+    };
     if (err instanceof ValidationError) problem.errors = err.issues;
     return problem;
   }
-  return { type: PROBLEM_BASE + 'internal', title: titleByStatus[500] ?? 'Error', status: 500, detail: 'an unexpected error occurred', instance };
+  return {
+    type: PROBLEM_BASE + 'internal',
+    title: titleByStatus[500] ?? 'Error',
+    status: 500,
+    detail: 'an unexpected error occurred',
+    instance,
+  };
 }
 
 export function problemHandler(logger: Logger): ErrorRequestHandler {

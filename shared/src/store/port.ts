@@ -10,9 +10,7 @@ export interface Versioned {
 
 /** A field condition of the small query language both adapters understand. */
 export type Condition<V> =
-  | V
-  | null
-  | { $eq?: V | null; $ne?: V | null; $in?: (V | null)[]; $lt?: V; $lte?: V; $gt?: V; $gte?: V; $exists?: boolean };
+  V | null | { $eq?: V | null; $ne?: V | null; $in?: (V | null)[]; $lt?: V; $lte?: V; $gt?: V; $gte?: V; $exists?: boolean };
 
 /** Equality / range conditions on top-level fields (dotted paths allowed as string keys), ANDed. */
 export type Filter<T> = { [K in keyof T]?: Condition<T[K]> } & Record<string, unknown>;

@@ -47,7 +47,15 @@ describe('HTTP kit', () => {
 
   it('exposes the messaging metrics in Prometheus text', async () => {
     const res = await request(appWith()).get('/metrics').expect(200);
-    for (const name of ['messages_published', 'messages_consumed', 'messages_retried', 'messages_dead_lettered', 'outbox_pending', 'outbox_oldest_pending_age_seconds', 'handler_duration_seconds']) {
+    for (const name of [
+      'messages_published',
+      'messages_consumed',
+      'messages_retried',
+      'messages_dead_lettered',
+      'outbox_pending',
+      'outbox_oldest_pending_age_seconds',
+      'handler_duration_seconds',
+    ]) {
       expect(res.text).to.contain(name);
     }
   });
@@ -71,7 +79,10 @@ describe('HTTP kit', () => {
   });
 
   it('answers 413 for a body over the limit', async () => {
-    const res = await request(appWith()).post('/things').send({ name: 'x'.repeat(20_000), size: 1 }).expect(413);
+    const res = await request(appWith())
+      .post('/things')
+      .send({ name: 'x'.repeat(20_000), size: 1 })
+      .expect(413);
     expect(res.body.status).to.equal(413);
   });
 
