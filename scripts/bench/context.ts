@@ -27,7 +27,8 @@ export function createContext(): BenchContext {
   const mongoUrl = process.env.MONGO_URL || undefined;
   if (mongoUrl) {
     const mongoHost = /^mongodb(?:\+srv)?:\/\/(?:[^@/]*@)?([^:/?,]+)/.exec(mongoUrl)?.[1];
-    if (mongoHost !== '127.0.0.1' && mongoHost !== 'localhost') throw new Error(`the benchmark only runs against a MongoDB on 127.0.0.1 (MONGO_URL points at ${mongoHost ?? '?'})`);
+    if (mongoHost !== '127.0.0.1' && mongoHost !== 'localhost')
+      throw new Error(`the benchmark only runs against a MongoDB on 127.0.0.1 (MONGO_URL points at ${mongoHost ?? '?'})`);
   }
   return {
     amqpUrl,
@@ -47,7 +48,7 @@ export function brokerPrefix(ctx: BenchContext, section: string): string {
   return prefix;
 }
 
-/** A MONGO_DB_PREFIX for one section; the services' databases under it are registered for cleanup. */
+/** A MONGO_DB_PREFIX for one section (keep `section` short); the services' databases under it are registered for cleanup. */
 export function mongoDbPrefix(ctx: BenchContext, section: string, databases: readonly string[]): string {
   const prefix = `${ctx.runId}_${section}_`.replace(/[^A-Za-z0-9_-]/g, '_');
   for (const db of databases) ctx.declared.mongoDatabases.push(`${prefix}${db}`);
@@ -92,7 +93,9 @@ export async function cleanup(ctx: BenchContext): Promise<void> {
       await connection.close();
     }
   }
-  ctx.out(`cleanup: deleted ${queues} queues and ${exchanges} exchanges under ${ctx.runId}.*${ctx.mongoUrl ? `, dropped ${dropped} MongoDB databases` : ''}`);
+  ctx.out(
+    `cleanup: deleted ${queues} queues and ${exchanges} exchanges under ${ctx.runId}.*${ctx.mongoUrl ? `, dropped ${dropped} MongoDB databases` : ''}`,
+  );
 }
 
 /** The closing table: every target with its measured figure and verdict, misses included. */
@@ -101,5 +104,7 @@ export function printTargets(ctx: BenchContext): void {
   for (const t of ctx.targets) ctx.out(`  ${targetLine(t)}`);
   const missed = ctx.targets.filter((t) => t.verdict === 'MISS').length;
   const notRun = ctx.targets.filter((t) => t.verdict === 'NOT RUN').length;
-  ctx.out(`  ${ctx.targets.length - missed - notRun} PASS, ${missed} MISS, ${notRun} NOT RUN (a benchmark reports; it does not fail the build)`);
+  ctx.out(
+    `  ${ctx.targets.length - missed - notRun} PASS, ${missed} MISS, ${notRun} NOT RUN (a benchmark reports; it does not fail the build)`,
+  );
 }

@@ -76,7 +76,9 @@ export class BenchHttp {
   async expect(expected: number, method: string, url: string, body?: unknown): Promise<unknown> {
     const res = await this.request(method, url, body);
     if (res.status !== expected) {
-      throw new Error(`${method} ${url} answered ${res.status} (expected ${expected}): ${typeof res.body === 'string' ? res.body : JSON.stringify(res.body)}`);
+      throw new Error(
+        `${method} ${url} answered ${res.status} (expected ${expected}): ${typeof res.body === 'string' ? res.body : JSON.stringify(res.body)}`,
+      );
     }
     return res.body;
   }

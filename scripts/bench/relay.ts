@@ -20,7 +20,11 @@ export async function runRelayBench(ctx: BenchContext, mongoUrl: string | undefi
   const env: NodeJS.ProcessEnv = { ...process.env, AMQP_URL: ctx.amqpUrl, LOG_LEVEL: 'warn' };
   delete env.MONGO_URL;
   if (mongoUrl) env.MONGO_URL = mongoUrl;
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join('scripts', 'bench-relay.ts')], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join('scripts', 'bench-relay.ts')], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let figure: RelayFigure | null = null;
   const tail: string[] = [];
   const onLine = (line: string) => {
@@ -39,7 +43,9 @@ export async function runRelayBench(ctx: BenchContext, mongoUrl: string | undefi
     });
   });
   if (code !== 0 || figure === null) {
-    throw new Error(`scripts/bench-relay.ts ${code === 0 ? 'did not print its closing line' : `exited with ${String(code)}`}; last lines: ${tail.slice(-3).join(' / ')}`);
+    throw new Error(
+      `scripts/bench-relay.ts ${code === 0 ? 'did not print its closing line' : `exited with ${String(code)}`}; last lines: ${tail.slice(-3).join(' / ')}`,
+    );
   }
   return figure;
 }
@@ -56,7 +62,10 @@ export async function benchRelay(ctx: BenchContext): Promise<RelayFigure[]> {
     try {
       const f = await runRelayBench(ctx, mongoUrl);
       figures.push(f);
-      record(ctx, atLeast(`relay/${f.store} drain ${f.relayRate.toFixed(0)} events/s vs raw ${f.rawRate.toFixed(0)} msg/s`, f.ratio, 0.5, pct));
+      record(
+        ctx,
+        atLeast(`relay/${f.store} drain ${f.relayRate.toFixed(0)} events/s vs raw ${f.rawRate.toFixed(0)} msg/s`, f.ratio, 0.5, pct),
+      );
     } catch (err) {
       ctx.out(`!!! relay/${label}: ${(err as Error).message}`);
       record(ctx, { ...notRun(`relay/${label}`, '≥ 50.0 %', (err as Error).message), verdict: 'MISS' });

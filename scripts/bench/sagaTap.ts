@@ -14,7 +14,10 @@ export interface SagaTap {
 const outcomes: readonly RideOutcome[] = ['ride.confirmed', 'ride.rejected', 'ride.cancelled'];
 
 export async function openSagaTap(amqpUrl: string, brokerPrefix: string): Promise<SagaTap> {
-  const connection: ChannelModel = await amqp.connect(amqpUrl, { clientProperties: { connection_name: `${brokerPrefix}bench.tap` } });
+  const connection: ChannelModel = await amqp.connect(amqpUrl, {
+    noDelay: true,
+    clientProperties: { connection_name: `${brokerPrefix}bench.tap` },
+  });
   try {
     const channel = await connection.createChannel();
     const queue = `${brokerPrefix}bench.tap`;

@@ -1,18 +1,23 @@
 // Whole sagas (POST /rides → ride.confirmed on the tap): max throughput with many in flight, then latency at a fixed offered rate.
 import { performance } from 'node:perf_hooks';
 import amqp from 'amqplib';
+import { cpuSnapshot, findBrokerPid, findListenerPid, mongoPort } from './cpu';
 import { BenchHttp, inParallel } from './http';
 import { offerAtRate, waitFor } from './rawChain';
-import { openSagaTap, type RideOutcome } from './sagaTap';
+import { openSagaTap, type RideOutcome, type SagaTap } from './sagaTap';
 import { startBenchServices, type BenchServices, type SagaMode } from './services';
 import { summarize, sleep, type LatencySummary } from './stats';
+
+export type SagaPhase = 'throughput' | 'latency';
 
 export interface SagaBenchOptions {
   mode: SagaMode;
   amqpUrl: string;
-  brokerPrefix: string;
+  /** BROKER_PREFIX of each phase (each phase runs on fresh services, so it starts from a clean state). */
+  brokerPrefix: (phase: SagaPhase) => string;
   mongoUrl?: string;
-  mongoDbPrefix: string;
+  /** MONGO_DB_PREFIX of each phase (ignored without mongoUrl). */
+  mongoDbPrefix: (phase: SagaPhase) => string;
   /** Sagas kept in flight in the throughput phase. */
   inflight: number;
   /** The throughput phase stops starting sagas after this many, or after `throughputSeconds`, whichever comes first. */
@@ -35,24 +40,36 @@ export interface PhaseFailures {
   lost: number;
 }
 
+export interface ThroughputResult {
+  sagasPerSecond: number;
+  completed: number;
+  started: number;
+  seconds: number;
+  inflight: number;
+  failures: PhaseFailures;
+  /** CPU ms each process used in the measured window (services, broker, this process). */
+  cpu: Record<string, number>;
+}
+
+export interface LatencyResult {
+  rate: number;
+  offered: number;
+  summary: LatencySummary;
+  failures: PhaseFailures;
+}
+
 export interface SagaBenchResult {
   mode: SagaMode;
   store: string;
-  drivers: number;
-  throughput: { sagasPerSecond: number; completed: number; seconds: number; inflight: number; failures: PhaseFailures };
-  latency: { rate: number; offered: number; summary: LatencySummary; failures: PhaseFailures } | null;
+  throughput: ThroughputResult;
+  latency: LatencyResult | null;
   /** Messages left parked in the services' .dlq queues (should be 0). */
   parked: number;
   serviceWarnings: string[];
 }
 
-interface InFlight {
-  t0: number;
-  phase: 'throughput' | 'latency';
-}
-
 const CENTER = { lat: 52.52, lng: 13.405 };
-/** About 110 m between neighbouring drivers: saga i picks up where driver i waits, so it is the nearest one. */
+/** About 110 m between neighbouring drivers: saga i picks up where driver i waits, so driver i is the nearest free one. */
 const GRID_STEP = 0.001;
 const GRID_COLUMNS = 100;
 
@@ -60,174 +77,262 @@ function spot(i: number): { lat: number; lng: number } {
   return { lat: CENTER.lat + Math.floor(i / GRID_COLUMNS) * GRID_STEP, lng: CENTER.lng + (i % GRID_COLUMNS) * GRID_STEP };
 }
 
-const serviceQueues = (prefix: string) => ['ride-service', 'driver-service', 'payment-service', 'notification-service'].map((s) => `${prefix}${s}`);
+const serviceQueues = (prefix: string) =>
+  ['ride-service', 'driver-service', 'payment-service', 'notification-service'].map((s) => `${prefix}${s}`);
+
+/** A confirmed ride keeps its driver ON_TRIP, so every saga needs a driver of its own: as many as sagas, and a margin. */
+const driversFor = (sagas: number) => sagas + Math.ceil(sagas * 0.05) + 10;
 
 export async function runSagaBench(options: SagaBenchOptions): Promise<SagaBenchResult> {
+  const warnings: string[] = [];
+  let parked = 0;
+  let store = 'memory';
+  const tp = await withStack(options, 'throughput', driversFor(options.throughputSagas), async (stack) => {
+    store = stack.services.store;
+    const r = await throughputPhase(stack, options);
+    parked += await stack.parked();
+    warnings.push(...stack.services.serviceWarnings);
+    return r;
+  });
+  let latency: LatencyResult | null = null;
+  if (options.latencySeconds > 0) {
+    const sagas = Math.ceil(options.latencyRate * options.latencySeconds);
+    latency = await withStack(options, 'latency', driversFor(sagas), async (stack) => {
+      const r = await latencyPhase(stack, options);
+      parked += await stack.parked();
+      warnings.push(...stack.services.serviceWarnings);
+      return r;
+    });
+  }
+  return { mode: options.mode, store, throughput: tp, latency, parked, serviceWarnings: warnings };
+}
+
+/** Fresh services with their riders and drivers, a tap, and the bookkeeping of sagas in flight. */
+interface Stack {
+  services: BenchServices;
+  sagas: SagaTracker;
+  /** Waits until the services' queues stayed empty a little while. */
+  quiet(timeoutMs: number): Promise<void>;
+  /** Messages parked in the services' .dlq queues. */
+  parked(): Promise<number>;
+}
+
+async function withStack<T>(options: SagaBenchOptions, phase: SagaPhase, drivers: number, run: (stack: Stack) => Promise<T>): Promise<T> {
   const { log } = options;
-  const http = new BenchHttp(Math.max(64, options.inflight));
+  const prefix = options.brokerPrefix(phase);
   const startedAt = performance.now();
   const services = await startBenchServices({
     mode: options.mode,
     amqpUrl: options.amqpUrl,
-    brokerPrefix: options.brokerPrefix,
+    brokerPrefix: prefix,
     mongoUrl: options.mongoUrl,
-    mongoDbPrefix: options.mongoDbPrefix,
+    mongoDbPrefix: options.mongoUrl ? options.mongoDbPrefix(phase) : '',
   });
-  const probe = await amqp.connect(options.amqpUrl, { clientProperties: { connection_name: `${options.brokerPrefix}bench.probe` } });
-  let tap: Awaited<ReturnType<typeof openSagaTap>> | null = null;
+  const http = new BenchHttp(Math.max(64, options.inflight));
+  let probe: amqp.ChannelModel | null = null;
+  let tap: SagaTap | null = null;
   try {
-    log(`services up (${services.mode}, store ${services.store === 'memory' ? 'in-memory' : 'mongodb'}) in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
-    tap = await openSagaTap(options.amqpUrl, options.brokerPrefix);
-
-    // Seed: riders (many, so one rider's summary is rarely raced by two of its own sagas) and one driver per saga.
+    probe = await amqp.connect(options.amqpUrl, { clientProperties: { connection_name: `${prefix}bench.probe` } });
+    tap = await openSagaTap(options.amqpUrl, prefix);
+    // Many riders, so one rider's summary document is rarely raced by two of its own sagas at once.
     const riderCount = options.riders ?? 500;
-    const latencySagas = Math.ceil(options.latencyRate * options.latencySeconds);
-    const driverCount = options.throughputSagas + latencySagas + Math.ceil(0.05 * (options.throughputSagas + latencySagas)) + 10;
     const seedStart = performance.now();
     const riderIds: string[] = new Array<string>(riderCount);
     await inParallel(riderCount, 16, async (i) => {
-      const rider = (await http.expect(201, 'POST', `${services.urls.ride}/riders`, { name: `Bench Rider ${i}`, email: `rider${i}@bench.example` })) as { id: string };
+      const rider = (await http.expect(201, 'POST', `${services.urls.ride}/riders`, {
+        name: `Bench Rider ${i}`,
+        email: `rider${i}@bench.example`,
+      })) as { id: string };
       riderIds[i] = rider.id;
     });
-    await inParallel(driverCount, 16, async (i) => {
-      await http.expect(201, 'POST', `${services.urls.driver}/drivers`, { name: `Bench Driver ${i}`, email: `driver${i}@bench.example`, location: spot(i) });
-    });
-    log(`seeded ${riderCount} riders and ${driverCount} AVAILABLE drivers in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
-
-    const inFlight = new Map<string, InFlight>();
-    const early = new Map<string, { outcome: RideOutcome; at: number }>();
-    const failures = { throughput: noFailures(), latency: noFailures() };
-    let onConfirmed: (f: InFlight, at: number) => void = () => undefined;
-    const settle = (rideId: string, outcome: RideOutcome, at: number): void => {
-      const f = inFlight.get(rideId);
-      if (!f) {
-        // The outcome beat the 202 to us (or it belongs to no saga of this run): keep it for the POST's answer.
-        early.set(rideId, { outcome, at });
-        return;
-      }
-      inFlight.delete(rideId);
-      if (outcome === 'ride.confirmed') onConfirmed(f, at);
-      else if (outcome === 'ride.rejected') failures[f.phase].rejected++;
-      else failures[f.phase].cancelled++;
-      afterSettle();
-    };
-    let afterSettle: () => void = () => undefined;
-    tap.onOutcome(settle);
-
-    let nextSaga = 0;
-    let posting = 0;
-    const startSaga = (phase: InFlight['phase']): void => {
-      const i = nextSaga++;
-      const pickup = spot(i);
-      const body = { riderId: riderIds[i % riderCount], pickup, dropoff: { lat: pickup.lat + 0.02, lng: pickup.lng + 0.01 }, paymentMethod: 'pm_card_visa' };
-      const t0 = performance.now();
-      posting++;
-      http
-        .request('POST', `${services.urls.ride}/rides`, body)
-        .then((res) => {
-          posting--;
-          const rideId = res.status === 202 && typeof res.body === 'object' && res.body !== null ? (res.body as { rideId?: unknown }).rideId : undefined;
-          if (typeof rideId !== 'string') {
-            failures[phase].http++;
-            if (failures[phase].http <= 3) log(`  POST /rides answered ${res.status}: ${JSON.stringify(res.body).slice(0, 200)}`);
-            afterSettle();
-            return;
-          }
-          inFlight.set(rideId, { t0, phase });
-          const came = early.get(rideId);
-          if (came) {
-            early.delete(rideId);
-            settle(rideId, came.outcome, came.at);
-          }
-        })
-        .catch((err: unknown) => {
-          posting--;
-          failures[phase].http++;
-          if (failures[phase].http <= 3) log(`  POST /rides failed: ${(err as Error).message}`);
-          afterSettle();
-        });
-    };
-    const busy = () => inFlight.size + posting;
-
-    // Throughput: `inflight` sagas at once, each settled one replaced, until the saga or time budget is spent.
-    let counting = false;
-    let completedCounted = 0;
-    let refill = true;
-    let started = 0;
-    const phaseStart = performance.now();
-    onConfirmed = () => {
-      if (counting) completedCounted++;
-    };
-    afterSettle = () => {
-      if (!refill) return;
-      if (started >= options.throughputSagas || performance.now() - phaseStart > options.throughputSeconds * 1000) {
-        refill = false;
-        return;
-      }
-      started++;
-      startSaga('throughput');
-    };
-    for (let k = 0; k < options.inflight && started < options.throughputSagas; k++) {
-      started++;
-      startSaga('throughput');
-    }
-    await waitFor(() => !refill || performance.now() - phaseStart > options.warmupSeconds * 1000, options.throughputSeconds * 1000 + 60_000, 'the warm-up');
-    counting = true;
-    const countFrom = performance.now();
-    await waitFor(() => !refill, options.throughputSeconds * 1000 + 60_000, 'the throughput phase');
-    const seconds = (performance.now() - countFrom) / 1000;
-    counting = false;
-    const sagasPerSecond = completedCounted / seconds;
-    await waitFor(() => busy() === 0, 60_000, 'the throughput phase sagas to settle').catch(() => {
-      failures.throughput.lost += inFlight.size;
-      inFlight.clear();
+    await inParallel(drivers, 16, async (i) => {
+      await http.expect(201, 'POST', `${services.urls.driver}/drivers`, {
+        name: `Bench Driver ${i}`,
+        email: `driver${i}@bench.example`,
+        location: spot(i),
+      });
     });
     log(
-      `throughput phase: ${started} sagas started, ${completedCounted} confirmed in the ${seconds.toFixed(1)} s measured after ${options.warmupSeconds} s warm-up`,
+      `${phase} phase: fresh services up in ${((seedStart - startedAt) / 1000).toFixed(1)} s; ` +
+        `seeded ${riderCount} riders and ${drivers} AVAILABLE drivers in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`,
     );
-
-    let latency: SagaBenchResult['latency'] = null;
-    if (options.latencySeconds > 0) {
-      await waitQuiet(probe, serviceQueues(options.brokerPrefix), 60_000);
-      const samples: number[] = [];
-      onConfirmed = (f, at) => samples.push(at - f.t0);
-      afterSettle = () => undefined;
-      const offered = await offerAtRate(options.latencyRate, options.latencySeconds * 1000, () => startSaga('latency'));
-      await waitFor(() => busy() === 0, 30_000, 'the latency phase sagas to settle').catch(() => {
-        failures.latency.lost += inFlight.size;
-        inFlight.clear();
-      });
-      latency = { rate: options.latencyRate, offered, summary: summarize(samples), failures: failures.latency };
-    }
-
-    await waitQuiet(probe, serviceQueues(options.brokerPrefix), 30_000).catch((err: unknown) => log(`  ${(err as Error).message}`));
-    const parked = await countMessages(probe, serviceQueues(options.brokerPrefix).map((q) => `${q}.dlq`));
-    return {
-      mode: services.mode,
-      store: services.store,
-      drivers: driverCount,
-      throughput: { sagasPerSecond, completed: completedCounted, seconds, inflight: options.inflight, failures: failures.throughput },
-      latency,
-      parked,
-      serviceWarnings: services.serviceWarnings,
+    const queues = serviceQueues(prefix);
+    const conn = probe;
+    const stack: Stack = {
+      services,
+      sagas: new SagaTracker(http, services.urls.ride, riderIds, tap, log),
+      quiet: (timeoutMs) => waitQuiet(conn, queues, timeoutMs),
+      parked: () =>
+        countMessages(
+          conn,
+          queues.map((q) => `${q}.dlq`),
+        ),
     };
+    return await run(stack);
   } finally {
     http.close();
     if (tap) await tap.close().catch(() => undefined);
-    await probe.close().catch(() => undefined);
-    await stopQuietly(services, log);
+    if (probe) await probe.close().catch(() => undefined);
+    try {
+      await services.stop();
+    } catch (err) {
+      log(`  stopping the services failed: ${(err as Error).message}`);
+    }
   }
 }
 
-function noFailures(): PhaseFailures {
-  return { http: 0, rejected: 0, cancelled: 0, lost: 0 };
+/** `inflight` sagas at once, each settled one replaced at once, until the saga or the time budget is spent. */
+async function throughputPhase(stack: Stack, options: SagaBenchOptions): Promise<ThroughputResult> {
+  const { sagas } = stack;
+  const phaseStart = performance.now();
+  let refill = true;
+  let started = 0;
+  let counting = false;
+  let completed = 0;
+  const startOne = () => {
+    started++;
+    sagas.start('throughput');
+  };
+  sagas.onConfirmed = () => {
+    if (counting) completed++;
+  };
+  sagas.afterSettle = () => {
+    if (!refill) return;
+    if (started >= options.throughputSagas || performance.now() - phaseStart > options.throughputSeconds * 1000) {
+      refill = false;
+      return;
+    }
+    startOne();
+  };
+  for (let k = 0; k < options.inflight && started < options.throughputSagas; k++) startOne();
+  const budgetMs = options.throughputSeconds * 1000 + 60_000;
+  await waitFor(() => !refill || performance.now() - phaseStart > options.warmupSeconds * 1000, budgetMs, 'the warm-up');
+  const cpu = cpuSnapshot({
+    'ride-service': stack.services.pids.ride,
+    'driver-service': stack.services.pids.driver,
+    'payment-service': stack.services.pids.payment,
+    'notification-service': stack.services.pids.notification,
+    rabbitmq: findBrokerPid(),
+    mongodb: options.mongoUrl ? findListenerPid(mongoPort(options.mongoUrl) ?? -1) : null,
+  });
+  counting = true;
+  const countFrom = performance.now();
+  await waitFor(() => !refill, budgetMs, 'the throughput phase');
+  const seconds = (performance.now() - countFrom) / 1000;
+  counting = false;
+  const cpuUsed = cpu.since();
+  await sagas.settleAll(60_000);
+  options.log(
+    `throughput phase: ${started} sagas started (${options.inflight} in flight), ${completed} confirmed in the ${seconds.toFixed(1)} s after a ${options.warmupSeconds} s warm-up`,
+  );
+  await stack.quiet(30_000).catch((err: unknown) => options.log(`  ${(err as Error).message}`));
+  return {
+    sagasPerSecond: completed / seconds,
+    completed,
+    started,
+    seconds,
+    inflight: options.inflight,
+    failures: sagas.failures,
+    cpu: cpuUsed,
+  };
 }
 
-async function stopQuietly(services: BenchServices, log: (line: string) => void): Promise<void> {
-  try {
-    await services.stop();
-  } catch (err) {
-    log(`  stopping the services failed: ${(err as Error).message}`);
+/** An open-loop offered rate: sagas start on schedule whether or not earlier ones finished. */
+async function latencyPhase(stack: Stack, options: SagaBenchOptions): Promise<LatencyResult> {
+  const { sagas } = stack;
+  const samples: number[] = [];
+  sagas.onConfirmed = (latencyMs) => samples.push(latencyMs);
+  const offered = await offerAtRate(options.latencyRate, options.latencySeconds * 1000, () => sagas.start('latency'));
+  await sagas.settleAll(30_000);
+  await stack.quiet(30_000).catch((err: unknown) => options.log(`  ${(err as Error).message}`));
+  return { rate: options.latencyRate, offered, summary: summarize(samples), failures: sagas.failures };
+}
+
+/** Starts sagas over HTTP and matches each ride's outcome on the tap to its start time. */
+class SagaTracker {
+  readonly failures: PhaseFailures = { http: 0, rejected: 0, cancelled: 0, lost: 0 };
+  /** Called with the saga's latency (ms from sending POST /rides to ride.confirmed on the tap). */
+  onConfirmed: (latencyMs: number) => void = () => undefined;
+  /** Called after every saga ended (confirmed, failed or refused). */
+  afterSettle: () => void = () => undefined;
+  private readonly inFlight = new Map<string, number>();
+  private readonly early = new Map<string, { outcome: RideOutcome; at: number }>();
+  private posting = 0;
+  private next = 0;
+
+  constructor(
+    private readonly http: BenchHttp,
+    private readonly rideUrl: string,
+    private readonly riderIds: string[],
+    tap: SagaTap,
+    private readonly log: (line: string) => void,
+  ) {
+    tap.onOutcome((rideId, outcome, at) => this.settle(rideId, outcome, at));
+  }
+
+  start(phase: SagaPhase): void {
+    const i = this.next++;
+    const pickup = spot(i);
+    const body = {
+      riderId: this.riderIds[i % this.riderIds.length],
+      pickup,
+      dropoff: { lat: pickup.lat + 0.02, lng: pickup.lng + 0.01 },
+      paymentMethod: 'pm_card_visa',
+    };
+    const t0 = performance.now();
+    this.posting++;
+    this.http
+      .request('POST', `${this.rideUrl}/rides`, body)
+      .then((res) => {
+        this.posting--;
+        const rideId =
+          res.status === 202 && typeof res.body === 'object' && res.body !== null ? (res.body as { rideId?: unknown }).rideId : undefined;
+        if (typeof rideId !== 'string') {
+          this.httpFailure(`${phase}: POST /rides answered ${res.status}: ${JSON.stringify(res.body).slice(0, 200)}`);
+          return;
+        }
+        this.inFlight.set(rideId, t0);
+        const came = this.early.get(rideId);
+        if (came) {
+          this.early.delete(rideId);
+          this.settle(rideId, came.outcome, came.at);
+        }
+      })
+      .catch((err: unknown) => {
+        this.posting--;
+        this.httpFailure(`${phase}: POST /rides failed: ${(err as Error).message}`);
+      });
+  }
+
+  /** Waits until every started saga ended; the ones still open after `timeoutMs` count as lost. */
+  async settleAll(timeoutMs: number): Promise<void> {
+    try {
+      await waitFor(() => this.inFlight.size + this.posting === 0, timeoutMs, 'the started sagas to end');
+    } catch {
+      // Reported as lost sagas, not as an error: the figures of the phase still stand.
+      this.failures.lost += this.inFlight.size;
+      this.inFlight.clear();
+    }
+  }
+
+  private httpFailure(message: string): void {
+    this.failures.http++;
+    if (this.failures.http <= 3) this.log(`  ${message}`);
+    this.afterSettle();
+  }
+
+  private settle(rideId: string, outcome: RideOutcome, at: number): void {
+    const t0 = this.inFlight.get(rideId);
+    if (t0 === undefined) {
+      // The outcome beat the 202 to us: keep it for the POST's answer.
+      this.early.set(rideId, { outcome, at });
+      return;
+    }
+    this.inFlight.delete(rideId);
+    if (outcome === 'ride.confirmed') this.onConfirmed(at - t0);
+    else if (outcome === 'ride.rejected') this.failures.rejected++;
+    else this.failures.cancelled++;
+    this.afterSettle();
   }
 }
 
@@ -246,7 +351,7 @@ async function countMessages(connection: amqp.ChannelModel, queues: string[]): P
   return total;
 }
 
-/** Until the services' queues stay empty for a few checks in a row: the previous phase's tail no longer competes for CPU. */
+/** Until the services' queues stay empty for a few checks in a row: the phase's tail no longer competes for CPU. */
 async function waitQuiet(connection: amqp.ChannelModel, queues: string[], timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   let emptyChecks = 0;

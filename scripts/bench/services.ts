@@ -29,6 +29,8 @@ export interface BenchServices {
   /** The in-process services' handles (empty for child processes): their stores can be read directly. */
   running: Partial<Record<ServiceKey, RunningService>>;
   smtp?: SmtpSink;
+  /** Process ids of the child processes (empty in-process: the services run in the bench process). */
+  pids: Partial<Record<ServiceKey, number>>;
   /** warn/error lines the child processes printed (the in-process ones print straight to stdout). */
   serviceWarnings: string[];
   stop(): Promise<void>;
@@ -76,7 +78,7 @@ async function startInProcess(options: BenchServicesOptions): Promise<BenchServi
     payment: (running.payment as RunningService).url,
     notification: (running.notification as RunningService).url,
   };
-  return { mode: 'in-process', urls, store: options.mongoUrl ?? 'memory', running, smtp, serviceWarnings: [], stop: stopAll };
+  return { mode: 'in-process', urls, store: options.mongoUrl ?? 'memory', running, smtp, pids: {}, serviceWarnings: [], stop: stopAll };
 }
 
 async function startProcesses(options: BenchServicesOptions): Promise<BenchServices> {
@@ -99,6 +101,7 @@ async function startProcesses(options: BenchServicesOptions): Promise<BenchServi
     store: stack.store,
     running: {},
     smtp: stack.smtp,
+    pids: Object.fromEntries(stack.processes.map((p) => [p.service.key, p.pid])),
     serviceWarnings,
     stop: async () => {
       const codes = await stack.stop();

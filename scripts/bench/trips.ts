@@ -1,11 +1,29 @@
 // Trip history read speed (issue 7 item 7): one rider and one driver at 100 and at 10,000 trips, their summary and pages read over HTTP.
 import { performance } from 'node:perf_hooks';
 import { createLogger, createStore, MemoryStore, sortKey, type Env, type RunningService, type Store } from '@ridehail/shared';
-import { complete as completeTrip, confirm as confirmTrip, assignDriver as assignTrip, recordCapture as captureTrip, recordRating as rateTrip, type RideAssignment } from '../../driver-service/src/domain/trip';
+import {
+  complete as completeTrip,
+  confirm as confirmTrip,
+  assignDriver as assignTrip,
+  recordCapture as captureTrip,
+  recordRating as rateTrip,
+  type RideAssignment,
+} from '../../driver-service/src/domain/trip';
 import { start as startDriver } from '../../driver-service/src/main';
 import { collections as driverCollections, driverTripSummaries } from '../../driver-service/src/store/collections';
 import { saveTrip } from '../../driver-service/src/tripHistory/persist';
-import { assignDriver, completeRide, confirmRide, rateRide, recordCapture, rejectRide, requestRide, cancelByRider, type Decision, type Ride } from '../../ride-service/src/domain/ride';
+import {
+  assignDriver,
+  completeRide,
+  confirmRide,
+  rateRide,
+  recordCapture,
+  rejectRide,
+  requestRide,
+  cancelByRider,
+  type Decision,
+  type Ride,
+} from '../../ride-service/src/domain/ride';
 import type { Rider } from '../../ride-service/src/domain/rider';
 import { start as startRide } from '../../ride-service/src/main';
 import { rideCollections, riderSummaries } from '../../ride-service/src/store/collections';
@@ -29,7 +47,12 @@ export interface TripsBenchOptions {
   log: (line: string) => void;
 }
 
-export type ReadName = 'summary (store: one document read)' | 'summary read (GET ?limit=1)' | 'first page (limit 20)' | '100th page (limit 20)' | '100th page (limit 1)';
+export type ReadName =
+  | 'summary (store: one document read)'
+  | 'summary read (GET ?limit=1)'
+  | 'first page (limit 20)'
+  | '100th page (limit 20)'
+  | '100th page (limit 1)';
 
 export interface PersonReads {
   person: 'rider' | 'driver';
@@ -58,10 +81,19 @@ export async function runTripsBench(options: TripsBenchOptions): Promise<TripsBe
   const large = options.large ?? 10_000;
   const logger = createLogger('bench', 'warn');
   const storeFor = (database: string): Store =>
-    options.mongoUrl ? createStore({ mongoUrl: options.mongoUrl, dbName: `${options.mongoDbPrefix}${database}`, logger }) : new MemoryStore({ name: database });
+    options.mongoUrl
+      ? createStore({ mongoUrl: options.mongoUrl, dbName: `${options.mongoDbPrefix}${database}`, logger })
+      : new MemoryStore({ name: database });
   const rideStore = storeFor('rides');
   const driverStore = storeFor('drivers');
-  const env: Env = { PORT: '0', AMQP_URL: options.amqpUrl, BROKER_PREFIX: options.brokerPrefix, MONGO_DB_PREFIX: options.mongoDbPrefix, LOG_LEVEL: 'warn', CURRENCY };
+  const env: Env = {
+    PORT: '0',
+    AMQP_URL: options.amqpUrl,
+    BROKER_PREFIX: options.brokerPrefix,
+    MONGO_DB_PREFIX: options.mongoDbPrefix,
+    LOG_LEVEL: 'warn',
+    CURRENCY,
+  };
   if (options.mongoUrl) env.MONGO_URL = options.mongoUrl;
   const http = new BenchHttp(4);
   const running: RunningService[] = [];
@@ -76,7 +108,14 @@ export async function runTripsBench(options: TripsBenchOptions): Promise<TripsBe
 
     const riderBody = { name: 'Bench Rider', email: 'bench.rider@bench.example' };
     const riderView = (await http.expect(201, 'POST', `${ride.url}/riders`, riderBody)) as { id: string; createdAt?: string };
-    const rider: Rider = { id: riderView.id, version: 1, name: riderBody.name, email: riderBody.email, status: 'ACTIVE', createdAt: at(large + 1) };
+    const rider: Rider = {
+      id: riderView.id,
+      version: 1,
+      name: riderBody.name,
+      email: riderBody.email,
+      status: 'ACTIVE',
+      createdAt: at(large + 1),
+    };
     const driverView = (await http.expect(201, 'POST', `${driverSvc.url}/drivers`, {
       name: 'Bench Driver',
       email: 'bench.driver@bench.example',
@@ -121,18 +160,23 @@ export async function runTripsBench(options: TripsBenchOptions): Promise<TripsBe
     };
 
     await fill(0, small);
-    options.log(`filled ${small} trips per person (rider ${fillSeconds.rider.toFixed(1)} s, driver ${fillSeconds.driver.toFixed(1)} s); measuring`);
+    options.log(
+      `filled ${small} trips per person (rider ${fillSeconds.rider.toFixed(1)} s, driver ${fillSeconds.driver.toFixed(1)} s); measuring`,
+    );
     await checkCount(http, people, small);
     await measureAll('small', small);
     await fill(small, large);
-    options.log(`filled ${large} trips per person (rider ${fillSeconds.rider.toFixed(1)} s, driver ${fillSeconds.driver.toFixed(1)} s in all); measuring`);
+    options.log(
+      `filled ${large} trips per person (rider ${fillSeconds.rider.toFixed(1)} s, driver ${fillSeconds.driver.toFixed(1)} s in all); measuring`,
+    );
     await checkCount(http, people, large);
     await measureAll('large', large);
 
     return { store: options.mongoUrl ? 'mongodb' : 'memory', small, large, fillSeconds, people };
   } finally {
     http.close();
-    for (const svc of running.reverse()) await svc.stop().catch((err: unknown) => options.log(`  stopping ${svc.name} failed: ${(err as Error).message}`));
+    for (const svc of running.reverse())
+      await svc.stop().catch((err: unknown) => options.log(`  stopping ${svc.name} failed: ${(err as Error).message}`));
     // A store handed to start() is closed by the service's stop(); close again in case start() failed half-way.
     await rideStore.close().catch(() => undefined);
     await driverStore.close().catch(() => undefined);
@@ -140,7 +184,12 @@ export async function runTripsBench(options: TripsBenchOptions): Promise<TripsBe
 }
 
 /** Runs `write(tx, k)` for k in [from, to), many per unit of work (one summary document per person takes every trip in turn). */
-async function inTransactions(store: Store, from: number, to: number, write: (tx: Parameters<Parameters<Store['run']>[0]>[0], k: number) => Promise<void>): Promise<void> {
+async function inTransactions(
+  store: Store,
+  from: number,
+  to: number,
+  write: (tx: Parameters<Parameters<Store['run']>[0]>[0], k: number) => Promise<void>,
+): Promise<void> {
   for (let start = from; start < to; start += TRIPS_PER_TRANSACTION) {
     const end = Math.min(to, start + TRIPS_PER_TRANSACTION);
     await store.run(async (tx) => {
@@ -160,7 +209,10 @@ function riderTrip(rider: Rider, driver: { id: string; name: string; email: stri
   const change = (s: number) => ({ at: at(k, s), cause: `bench-${k}-${s}` });
   const pickup = { lat: 52.52, lng: 13.405 };
   let ride = decided(
-    requestRide({ id: rideId, rider, pickup, dropoff: { lat: 52.53, lng: 13.42 }, paymentMethod: 'pm_card_visa', sortKey: sortKey(at(k), rideId) }, change(0)),
+    requestRide(
+      { id: rideId, rider, pickup, dropoff: { lat: 52.53, lng: 13.42 }, paymentMethod: 'pm_card_visa', sortKey: sortKey(at(k), rideId) },
+      change(0),
+    ),
     'request',
   );
   if (k % 20 === 7) return decided(rejectRide(ride, 'no driver in range', change(5)), 'reject');
@@ -168,7 +220,10 @@ function riderTrip(rider: Rider, driver: { id: string; name: string; email: stri
   if (k % 20 === 13) return decided(cancelByRider(ride, change(8)), 'cancel');
   ride = decided(confirmRide(ride, { driver, amount: fareOf(k), currency: CURRENCY }, change(10)), 'confirm');
   ride = decided(completeRide(ride, change(30)), 'complete');
-  ride = decided(recordCapture(ride, { paymentId: `pay-${rideId}`, amount: fareOf(k), currency: CURRENCY, capturedAt: at(k, 31) }, change(31)), 'capture');
+  ride = decided(
+    recordCapture(ride, { paymentId: `pay-${rideId}`, amount: fareOf(k), currency: CURRENCY, capturedAt: at(k, 31) }, change(31)),
+    'capture',
+  );
   if (k % 3 !== 0) ride = decided(rateRide(ride, { stars: 1 + (k % 5) }, change(40)), 'rate');
   return ride;
 }
@@ -183,7 +238,10 @@ function driverTrip(driverId: string, k: number): RideAssignment {
   let rec = assignTrip(null, rideId, driverId, at(k), sortKey(at(k), rideId));
   rec = step(confirmTrip(rec, at(k, 10)), 'confirm');
   rec = step(completeTrip(rec, at(k, 30)), 'complete');
-  rec = step(captureTrip(rec, rideId, { paymentId: `pay-${rideId}`, amount: { amount: fareOf(k), currency: CURRENCY }, at: at(k, 31) }), 'capture');
+  rec = step(
+    captureTrip(rec, rideId, { paymentId: `pay-${rideId}`, amount: { amount: fareOf(k), currency: CURRENCY }, at: at(k, 31) }),
+    'capture',
+  );
   if (k % 3 !== 0) rec = step(rateTrip(rec, rideId, 1 + (k % 5), at(k, 40)), 'rate');
   return rec;
 }
@@ -195,7 +253,8 @@ async function checkCount(http: BenchHttp, people: PersonReads[], trips: number)
     const s = body.summary ?? {};
     // Every rider trip counts as requested; every driver trip written here is completed.
     const counted = p.person === 'rider' ? s.requested : s.completed;
-    if (counted !== trips) throw new Error(`${p.person} summary shows ${String(counted)} trips after ${trips} were written: ${JSON.stringify(s)}`);
+    if (counted !== trips)
+      throw new Error(`${p.person} summary shows ${String(counted)} trips after ${trips} were written: ${JSON.stringify(s)}`);
   }
 }
 
@@ -206,8 +265,8 @@ async function measurePerson(
   readSummaryDoc: () => Promise<unknown>,
   options: TripsBenchOptions,
 ): Promise<{ name: ReadName; summary: LatencySummary | null }[]> {
-  const samples = options.samples ?? 300;
-  const capMs = (options.maxSecondsPerRead ?? 4) * 1000;
+  const samples = options.samples ?? 200;
+  const capMs = (options.maxSecondsPerRead ?? 2.5) * 1000;
   const time = async (fn: () => Promise<unknown>): Promise<LatencySummary> => {
     // A few unmeasured calls first: JIT, connection and caches warm, as for any later reader.
     for (let i = 0; i < 5; i++) await fn();
@@ -224,7 +283,9 @@ async function measurePerson(
   const cursorOfPage = async (page: number, limit: number): Promise<string | null> => {
     let before: string | undefined;
     for (let p = 1; p < page; p++) {
-      const body = (await http.expect(200, 'GET', `${path}?limit=${limit}${before ? `&before=${encodeURIComponent(before)}` : ''}`)) as { next?: string };
+      const body = (await http.expect(200, 'GET', `${path}?limit=${limit}${before ? `&before=${encodeURIComponent(before)}` : ''}`)) as {
+        next?: string;
+      };
       if (typeof body.next !== 'string') return null;
       before = body.next;
     }
@@ -236,16 +297,23 @@ async function measurePerson(
   results.push({ name: 'summary read (GET ?limit=1)', summary: await time(get('?limit=1')) });
   results.push({ name: 'first page (limit 20)', summary: await time(get('')) });
   const cursor20 = trips > 99 * 20 ? await cursorOfPage(100, 20) : null;
-  results.push({ name: '100th page (limit 20)', summary: cursor20 ? await time(get(`?limit=20&before=${encodeURIComponent(cursor20)}`)) : null });
+  results.push({
+    name: '100th page (limit 20)',
+    summary: cursor20 ? await time(get(`?limit=20&before=${encodeURIComponent(cursor20)}`)) : null,
+  });
   const cursor1 = await cursorOfPage(100, 1);
-  results.push({ name: '100th page (limit 1)', summary: cursor1 ? await time(get(`?limit=1&before=${encodeURIComponent(cursor1)}`)) : null });
+  results.push({
+    name: '100th page (limit 1)',
+    summary: cursor1 ? await time(get(`?limit=1&before=${encodeURIComponent(cursor1)}`)) : null,
+  });
   return results;
 }
 
 /** The side-by-side table, one line per read: p50/p99 at the small and the large size. */
 export function formatTrips(result: TripsBenchResult): string[] {
   const lines: string[] = [];
-  const cell = (s: LatencySummary | null) => (s ? `p50 ${ms(s.p50, 3).padStart(10)}  p99 ${ms(s.p99, 3).padStart(10)}` : 'n/a (fewer than 100 pages)');
+  const cell = (s: LatencySummary | null) =>
+    s ? `p50 ${ms(s.p50, 3).padStart(10)}  p99 ${ms(s.p99, 3).padStart(10)}` : 'n/a (fewer than 100 pages)';
   for (const p of result.people) {
     lines.push(`  ${p.person} (${p.path.replace(/^http:\/\/[^/]+/, '')}):`);
     lines.push(`    ${'read'.padEnd(36)} ${`${result.small} trips`.padEnd(30)} ${result.large} trips`);
@@ -275,7 +343,12 @@ export async function benchTrips(ctx: BenchContext): Promise<void> {
         if (!row?.small || !row.large) continue;
         // "Does not grow": the median at 10,000 trips within twice the one at 100 (plus 0.5 ms of timer noise).
         const limit = 2 * row.small.p50 + 0.5;
-        const t = atMost(`trips/${c.store} ${p.person} ${name} p50 at ${result.large} trips (vs ${ms(row.small.p50, 3)} at ${result.small})`, row.large.p50, limit, (v) => ms(v, 3));
+        const t = atMost(
+          `trips/${c.store} ${p.person} ${name} p50 at ${result.large} trips (vs ${ms(row.small.p50, 3)} at ${result.small})`,
+          row.large.p50,
+          limit,
+          (v) => ms(v, 3),
+        );
         record(ctx, { ...t, target: `≤ 2 × the 100-trip p50 + 0.5 ms = ${ms(limit, 3)}` });
       }
     }

@@ -1,0 +1,124 @@
+// CPU time per process from /proc (Linux), so a benchmark can say where the cores went: which service, the broker, the client.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+
+let ticksPerSecond: number | undefined;
+
+function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      // getconf missing: Linux's USER_HZ is 100 nearly everywhere.
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** User + system CPU milliseconds of a process so far, or null when it cannot be read (not Linux, gone). */
+export function cpuMsOf(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    return ((utime + stime) * 1000) / clockTicks();
+  } catch {
+    return null;
+  }
+}
+
+/** The RabbitMQ server's Erlang VM (beam.smp), when it runs on this machine and /proc is readable. */
+export function findBrokerPid(): number | null {
+  try {
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const comm = fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+      if (comm !== 'beam.smp') continue;
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmdline.includes('rabbit')) return Number(entry);
+    }
+  } catch {
+    // No /proc (not Linux): the CPU breakdown leaves the broker out.
+  }
+  return null;
+}
+
+/** The process listening on a local TCP port (e.g. the MongoDB of MONGO_URL), when /proc tells; null otherwise. */
+export function findListenerPid(port: number): number | null {
+  try {
+    const inodes = new Set<string>();
+    for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      if (!fs.existsSync(table)) continue;
+      for (const line of fs.readFileSync(table, 'utf8').split('\n').slice(1)) {
+        const cols = line.trim().split(/\s+/);
+        const local = cols[1];
+        // st 0A = LISTEN; the local address ends in :PORT in hex.
+        if (!local || cols[3] !== '0A' || parseInt(local.split(':')[1] ?? '', 16) !== port) continue;
+        if (cols[9]) inodes.add(cols[9]);
+      }
+    }
+    if (inodes.size === 0) return null;
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let fds: string[];
+      try {
+        fds = fs.readdirSync(`/proc/${entry}/fd`);
+      } catch {
+        // Another user's process (or one that just ended): not ours to read.
+        continue;
+      }
+      for (const fd of fds) {
+        try {
+          const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${entry}/fd/${fd}`));
+          if (m && inodes.has(m[1] as string)) return Number(entry);
+        } catch {
+          // The descriptor closed while we looked.
+        }
+      }
+    }
+  } catch {
+    // No /proc (not Linux): the CPU breakdown leaves the database out.
+  }
+  return null;
+}
+
+/** The port of a mongodb:// URL's first host (27017 when it names none). */
+export function mongoPort(url: string): number | null {
+  const m = /^mongodb:\/\/(?:[^@/]*@)?[^:/?,]+(?::(\d+))?/.exec(url);
+  if (!m) return null;
+  return m[1] ? Number(m[1]) : 27017;
+}
+
+/** Takes CPU readings of named processes now; `since()` gives each one's CPU ms used after that. */
+export function cpuSnapshot(pids: Record<string, number | null | undefined>): { since(): Record<string, number> } {
+  const self0 = process.cpuUsage();
+  const start: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(pids)) {
+    const v = pid ? cpuMsOf(pid) : null;
+    if (v !== null) start[name] = v;
+  }
+  return {
+    since: () => {
+      const out: Record<string, number> = {};
+      const self = process.cpuUsage(self0);
+      out['bench process'] = (self.user + self.system) / 1000;
+      for (const [name, pid] of Object.entries(pids)) {
+        const before = start[name];
+        const now = pid ? cpuMsOf(pid) : null;
+        if (before !== undefined && now !== null) out[name] = now - before;
+      }
+      return out;
+    },
+  };
+}
+
+/** `ride-service 1.23 ms, driver-service 0.8 ms, …` of CPU per unit of work (e.g. per saga). */
+export function formatCpuPer(used: Record<string, number>, units: number, unit: string): string {
+  if (units <= 0) return 'n/a';
+  const total = Object.values(used).reduce((s, v) => s + v, 0);
+  const parts = Object.entries(used).map(([name, msUsed]) => `${name} ${(msUsed / units).toFixed(2)}`);
+  return `CPU ms per ${unit}: ${parts.join(', ')} (total ${(total / units).toFixed(2)})`;
+}
