@@ -71,7 +71,7 @@ export function definition(config: NotificationConfig, overrides: NotificationOv
 }
 
 export async function start(env?: Env, options?: { store?: Store; mailer?: Mailer }): Promise<RunningService> {
-  const config = loadConfig(configSchema, env ?? process.env);
+  const config = loadConfig(configSchema, env);
   return startService(definition(config, { mailer: options?.mailer }), {
     config,
     store: options?.store,

@@ -66,7 +66,7 @@ export function definition(config: PaymentConfig, overrides: PaymentOverrides = 
 }
 
 export async function start(env?: Env, options?: { store?: Store; gateway?: PaymentGateway }): Promise<RunningService> {
-  const config = loadConfig(configSchema, env ?? process.env);
+  const config = loadConfig(configSchema, env);
   return startService(definition(config, { gateway: options?.gateway }), {
     config,
     store: options?.store,

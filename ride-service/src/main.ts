@@ -57,7 +57,7 @@ export function definition(config: RideServiceConfig): ServiceDefinition {
 }
 
 export async function start(env?: Env, options?: { store?: Store }): Promise<RunningService> {
-  const config = loadConfig(configSchema, env ?? process.env);
+  const config = loadConfig(configSchema, env);
   return startService(definition(config), { config, store: options?.store, handleSignals: options === undefined });
 }
 
