@@ -1,10 +1,14 @@
 // `npm run audit`: reads the four services over HTTP and reports each invariant as held or violated.
-// Exit code: 0 when all hold, else the sum of 2^(n-1) over violated invariants n (1..63); 100 when a service can't be read.
+// Exit code: 0 when all hold, else the sum of 2^(n-1) over violated invariants n (1..63); 100 when a service can't be read
+// (or a variable naming one is invalid).
 import { formatAudit, runAudit } from './lib/audit';
+import { scriptEnvOrExit } from './lib/env';
 import { services, serviceUrlsFromEnv } from './lib/services';
 
+const env = scriptEnvOrExit('audit:', 100);
+
 async function main(): Promise<number> {
-  const urls = serviceUrlsFromEnv();
+  const urls = serviceUrlsFromEnv(env);
   const json = process.argv.includes('--json');
   const report = await runAudit(urls);
   if (json) {
@@ -14,8 +18,7 @@ async function main(): Promise<number> {
     process.stdout.write(
       `${report.counts.rides} rides, ${report.counts.riders} riders, ${report.counts.drivers} drivers, ${report.counts.payments} payments, ${report.counts.notifications} notifications\n`,
     );
-    for (const line of formatAudit(report, { colour: process.stdout.isTTY === true && !process.env['NO_COLOR'] }))
-      process.stdout.write(`${line}\n`);
+    for (const line of formatAudit(report, { colour: process.stdout.isTTY === true && !env.NO_COLOR })) process.stdout.write(`${line}\n`);
   }
   return report.exitCode;
 }

@@ -5,6 +5,7 @@ import { waitFor } from '@ridehail/shared';
 import { SagaApi, metricValue } from './lib/api';
 import { formatAudit, runAudit, type AuditReport } from './lib/audit';
 import { checkBroker, management, managementFromEnv, redactUrl, vhostOf } from './lib/broker';
+import { scriptEnvOrExit } from './lib/env';
 import { amountOf, type MoneyView } from './lib/http';
 import {
   completion,
@@ -23,7 +24,8 @@ import { fileOutput, startStack, type Stack } from './lib/stack';
 import { openTap, type Tap } from './lib/tap';
 import { buildTimeline, renderTimeline } from './lib/timeline';
 
-const colour = process.stdout.isTTY === true && !process.env['NO_COLOR'];
+const env = scriptEnvOrExit('demo failed:', 2);
+const colour = process.stdout.isTTY === true && !env.NO_COLOR;
 const paint = (code: number, s: string) => (colour ? `\x1b[${code}m${s}\x1b[0m` : s);
 const bold = (s: string) => paint(1, s);
 const dim = (s: string) => paint(2, s);
@@ -57,7 +59,7 @@ async function ensureStack(api: SagaApi, amqpUrl: string, brokerPrefix: string):
   }
   await checkBroker(amqpUrl);
   const logFile = path.join(os.tmpdir(), `ridehail-demo-${process.pid}.log`);
-  const mongoUrl = process.env['MONGO_URL'] || undefined;
+  const mongoUrl = env.MONGO_URL;
   say(
     `Starting ${missing.map((k) => `${k}-service`).join(', ')} (${missing.length === 4 ? 'none was running' : 'the others are running'}) against ${redactUrl(amqpUrl)}`,
   );
@@ -71,9 +73,9 @@ async function ensureStack(api: SagaApi, amqpUrl: string, brokerPrefix: string):
     amqpUrl,
     mongoUrl,
     brokerPrefix,
-    mongoDbPrefix: process.env['MONGO_DB_PREFIX'] ?? '',
+    mongoDbPrefix: env.MONGO_DB_PREFIX,
     ports,
-    smtpUrl: process.env['SMTP_URL'] || undefined,
+    smtpUrl: env.SMTP_URL,
     output: fileOutput(logFile),
     readyTimeoutMs: 120_000,
   });
@@ -164,7 +166,7 @@ async function printTripHistory(api: SagaApi, riderId: string, driverId: string 
 
 async function printManagementPointers(brokerPrefix: string, results: ScenarioResult[]): Promise<void> {
   heading('the same messages in the RabbitMQ management UI');
-  const m = managementFromEnv();
+  const m = managementFromEnv(env);
   let tracing = 'unknown (management API not reachable)';
   try {
     const res = await management(m, 'GET', '/traces');
@@ -178,20 +180,18 @@ async function printManagementPointers(brokerPrefix: string, results: ScenarioRe
   say(`  • Exchanges → ${services.map((s) => p + s.exchange).join(', ')}: one per publishing service, routing key = event type`);
   say(`  • Queues → ${services.map((s) => p + s.name).join(', ')}: consumed at once, so usually empty; their`);
   say(`    ${p}<service>.retry.<n> queues hold a retried message for its delay (the flaky payment), ${p}<service>.dlq the parked ones`);
-  say(`  • Admin → Tracing (vhost '${vhostOf()}'): tracing is ${tracing}; with it on, the trace log has every publish`);
-  say(
-    `    and delivery, and Queues → ${process.env['TRACE_NAME'] || 'ridehail-saga'}.trace → "Get messages" shows each published message with`,
-  );
+  say(`  • Admin → Tracing (vhost '${vhostOf(env)}'): tracing is ${tracing}; with it on, the trace log has every publish`);
+  say(`    and delivery, and Queues → ${env.TRACE_NAME}.trace → "Get messages" shows each published message with`);
   say(`    correlation_id (= the ride id), message_id, app_id (the service), type, headers x-causation-id / x-event-version`);
   const example = results.find((r) => r.key === 'complete')?.rideId ?? results[0]?.rideId;
   if (example) say(`    follow one ride: npm run tracing -- show ${example}`);
 }
 
 async function main(): Promise<number> {
-  const amqpUrl = process.env['AMQP_URL'] || 'amqp://localhost';
-  const brokerPrefix = process.env['BROKER_PREFIX'] ?? '';
-  const radiusKm = Number(process.env['DRIVER_SEARCH_RADIUS_KM'] || 5);
-  const api = new SagaApi(serviceUrlsFromEnv());
+  const amqpUrl = env.AMQP_URL;
+  const brokerPrefix = env.BROKER_PREFIX;
+  const radiusKm = env.DRIVER_SEARCH_RADIUS_KM;
+  const api = new SagaApi(serviceUrlsFromEnv(env));
   say(bold('ride-hailing saga demo') + dim('  — choreography over RabbitMQ, outbox + inbox per service'));
 
   const started = await ensureStack(api, amqpUrl, brokerPrefix);

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { waitFor } from '@ridehail/shared';
 import { SagaApi } from './lib/api';
 import { management, managementFromEnv, vhostOf } from './lib/broker';
+import { scriptEnvOrExit } from './lib/env';
 import { offset } from './lib/scenarios';
 import { repoRoot, serviceUrlsFromEnv } from './lib/services';
 
@@ -40,23 +41,24 @@ interface Playwright {
   };
 }
 
-const traceName = process.env['TRACE_NAME'] || 'ridehail-saga';
+const env = scriptEnvOrExit('screenshot:');
+const traceName = env.TRACE_NAME;
 const shotQueue = `${traceName}.screenshot`;
 
 async function main(): Promise<void> {
-  const pwPath = process.env['PLAYWRIGHT_CORE'];
+  const pwPath = env.PLAYWRIGHT_CORE;
   if (!pwPath) throw new Error('set PLAYWRIGHT_CORE to a playwright-core folder installed outside the project');
   const loaded = (await import(pathToFileURL(require.resolve(path.resolve(pwPath))).href)) as Partial<Playwright> & {
     default?: Playwright;
   };
   const playwright = loaded.chromium ? (loaded as Playwright) : loaded.default;
   if (!playwright?.chromium) throw new Error(`${pwPath} is not playwright-core`);
-  const out = path.resolve(process.env['OUT'] || path.join(repoRoot, 'docs', 'management-ui-trace.png'));
-  const m = managementFromEnv();
-  const vhost = vhostOf();
+  const out = path.resolve(env.OUT ?? path.join(repoRoot, 'docs', 'management-ui-trace.png'));
+  const m = managementFromEnv(env);
+  const vhost = vhostOf(env);
   const v = encodeURIComponent(vhost);
-  const prefix = process.env['BROKER_PREFIX'] ?? '';
-  const api = new SagaApi(serviceUrlsFromEnv());
+  const prefix = env.BROKER_PREFIX;
+  const api = new SagaApi(serviceUrlsFromEnv(env));
 
   // Tracing on (as `npm run tracing` does), plus a queue that keeps only this run's payment events from the firehose.
   const traces = await management(m, 'GET', '/traces');
@@ -111,7 +113,7 @@ async function main(): Promise<void> {
     // A fresh profile each run (playwright passes it as --user-data-dir).
     browser = await playwright.chromium.launchPersistentContext(userDataDir, {
       viewport: { width: 1400, height: 1760 },
-      executablePath: process.env['CHROMIUM_PATH'] || '/usr/bin/chromium',
+      executablePath: env.CHROMIUM_PATH,
       headless: true,
       args: [
         '--no-sandbox',

@@ -1,15 +1,17 @@
 // `npm run stack`: the four services as separate processes against the local broker, until Ctrl-C.
 import { checkBroker, redactUrl } from './lib/broker';
+import { scriptEnvOrExit } from './lib/env';
 import { prefixedOutput, startStack } from './lib/stack';
 
 function say(line: string): void {
   process.stdout.write(`[stack] ${line}\n`);
 }
 
+const env = scriptEnvOrExit('[stack] could not start:');
+
 async function main(): Promise<void> {
-  const env = process.env;
-  const mongoUrl = env['MONGO_URL'] || undefined;
-  const amqpUrl = env['AMQP_URL'] || 'amqp://localhost';
+  const mongoUrl = env.MONGO_URL;
+  const amqpUrl = env.AMQP_URL;
   if (!mongoUrl) {
     process.stdout.write(
       '\n' +
@@ -21,18 +23,16 @@ async function main(): Promise<void> {
     );
   }
   await checkBroker(amqpUrl);
-  say(
-    `broker ${redactUrl(amqpUrl)}${env['BROKER_PREFIX'] ? `, BROKER_PREFIX '${env['BROKER_PREFIX']}'` : ''}; store ${mongoUrl ?? 'memory'}`,
-  );
+  say(`broker ${redactUrl(amqpUrl)}${env.BROKER_PREFIX ? `, BROKER_PREFIX '${env.BROKER_PREFIX}'` : ''}; store ${mongoUrl ?? 'memory'}`);
 
   const stack = await startStack({
     amqpUrl,
     mongoUrl,
-    brokerPrefix: env['BROKER_PREFIX'] ?? '',
-    mongoDbPrefix: env['MONGO_DB_PREFIX'] ?? '',
-    smtpUrl: env['SMTP_URL'] || undefined,
+    brokerPrefix: env.BROKER_PREFIX,
+    mongoDbPrefix: env.MONGO_DB_PREFIX,
+    smtpUrl: env.SMTP_URL,
     output: prefixedOutput(),
-    runtime: env['STACK_RUNTIME'] === 'dist' || env['STACK_RUNTIME'] === 'tsx' ? env['STACK_RUNTIME'] : 'auto',
+    runtime: env.STACK_RUNTIME,
     readyTimeoutMs: 90_000,
   });
   if (stack.smtp) say(`SMTP_URL unset: mails go to an in-process sink on ${stack.smtp.url} (counted, not delivered)`);

@@ -1,7 +1,9 @@
 // `npm run tracing [on|off|status|show <rideId>]`: the rabbitmq_tracing plugin over the management HTTP API.
 import { management, managementFromEnv, vhostOf, type ManagementOptions } from './lib/broker';
+import { scriptEnvOrExit } from './lib/env';
 
-const traceName = process.env['TRACE_NAME'] || 'ridehail-saga';
+const env = scriptEnvOrExit('tracing:');
+const traceName = env.TRACE_NAME;
 /** A capped queue on the firehose, so traced messages can be browsed with "Get messages" in the UI. */
 const browseQueue = `${traceName}.trace`;
 const browseQueueMax = 5000;
@@ -125,8 +127,8 @@ async function show(m: ManagementOptions, rideId: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const m = managementFromEnv();
-  const vhost = vhostOf();
+  const m = managementFromEnv(env);
+  const vhost = vhostOf(env);
   const [command = 'on', arg] = process.argv.slice(2);
   switch (command) {
     case 'on':

@@ -1,5 +1,6 @@
 // Broker helpers for the scripts: a reachability check and the RabbitMQ management HTTP API (tracing, cleanup).
 import amqp from 'amqplib';
+import { scriptEnv, type ScriptEnv } from './env';
 
 /** Connects once and closes; throws a message that says what to do when the broker is not there. */
 export async function checkBroker(amqpUrl: string, timeoutMs = 5000): Promise<void> {
@@ -26,16 +27,18 @@ export interface ManagementOptions {
 }
 
 /** The management API next to the broker of AMQP_URL (same host and credentials, port 15672) unless told otherwise. */
-export function managementFromEnv(env: Record<string, string | undefined> = process.env): ManagementOptions {
-  const amqpUrl = new URL(env['AMQP_URL'] || 'amqp://localhost');
+export function managementFromEnv(
+  env: Pick<ScriptEnv, 'AMQP_URL' | 'RABBITMQ_MANAGEMENT_URL' | 'RABBITMQ_MANAGEMENT_USER' | 'RABBITMQ_MANAGEMENT_PASSWORD'> = scriptEnv(),
+): ManagementOptions {
+  const amqpUrl = new URL(env.AMQP_URL);
   const user = decodeURIComponent(amqpUrl.username) || 'guest';
   const password = decodeURIComponent(amqpUrl.password) || 'guest';
-  const baseUrl = (env['RABBITMQ_MANAGEMENT_URL'] || `http://${amqpUrl.hostname || 'localhost'}:15672`).replace(/\/+$/, '');
-  return { baseUrl, user: env['RABBITMQ_MANAGEMENT_USER'] || user, password: env['RABBITMQ_MANAGEMENT_PASSWORD'] || password };
+  const baseUrl = (env.RABBITMQ_MANAGEMENT_URL ?? `http://${amqpUrl.hostname || 'localhost'}:15672`).replace(/\/+$/, '');
+  return { baseUrl, user: env.RABBITMQ_MANAGEMENT_USER ?? user, password: env.RABBITMQ_MANAGEMENT_PASSWORD ?? password };
 }
 
-export function vhostOf(env: Record<string, string | undefined> = process.env): string {
-  const path = new URL(env['AMQP_URL'] || 'amqp://localhost').pathname.replace(/^\//, '');
+export function vhostOf(env: Pick<ScriptEnv, 'AMQP_URL'> = scriptEnv()): string {
+  const path = new URL(env.AMQP_URL).pathname.replace(/^\//, '');
   return path.length > 0 ? decodeURIComponent(path) : '/';
 }
 

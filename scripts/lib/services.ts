@@ -1,6 +1,7 @@
 // The four services as the scripts see them: names, folders, default ports, exchanges and databases (DESIGN §1).
 import path from 'node:path';
 import { exchanges, type ServiceName } from '@ridehail/shared';
+import { scriptEnv, type ScriptEnv, type ServiceUrlVariable } from './env';
 
 export type ServiceKey = 'ride' | 'driver' | 'payment' | 'notification';
 
@@ -15,7 +16,7 @@ export interface ServiceInfo {
   /** Its database, without MONGO_DB_PREFIX. */
   database: string;
   /** The variable that points the scripts (audit, demo) at a running instance. */
-  urlVariable: string;
+  urlVariable: ServiceUrlVariable;
 }
 
 export const services: readonly ServiceInfo[] = [
@@ -68,11 +69,10 @@ export function serviceByKey(key: ServiceKey): ServiceInfo {
 }
 
 /** Base URLs from RIDE_SERVICE_URL etc., else http://127.0.0.1:3001-3004. */
-export function serviceUrlsFromEnv(env: Record<string, string | undefined> = process.env): ServiceUrls {
+export function serviceUrlsFromEnv(env: Pick<ScriptEnv, ServiceUrlVariable> = scriptEnv()): ServiceUrls {
   const urls: Partial<ServiceUrls> = {};
   for (const s of services) {
-    const given = env[s.urlVariable];
-    urls[s.key] = (given && given.length > 0 ? given : `http://127.0.0.1:${s.defaultPort}`).replace(/\/+$/, '');
+    urls[s.key] = (env[s.urlVariable] ?? `http://127.0.0.1:${s.defaultPort}`).replace(/\/+$/, '');
   }
   return urls as ServiceUrls;
 }

@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
+import { processEnv } from '@ridehail/shared';
+import { scriptEnv } from './env';
 import { repoRoot, services, type ServiceInfo, type ServiceKey, type ServiceUrls } from './services';
 import { startSmtpSink, type SmtpSink } from './smtp';
 
@@ -151,7 +153,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const output = options.output ?? prefixedOutput();
   const brokerPrefix = options.brokerPrefix ?? '';
   const mongoDbPrefix = options.mongoDbPrefix ?? '';
-  const amqpUrl = options.amqpUrl ?? (process.env['AMQP_URL'] || 'amqp://localhost');
+  const amqpUrl = options.amqpUrl ?? scriptEnv().AMQP_URL;
   const ports: Partial<Record<ServiceKey, number>> = {};
   for (const s of services) {
     ports[s.key] = options.ports === 'free' ? await freePort() : (options.ports?.[s.key] ?? s.defaultPort);
@@ -171,7 +173,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const port = ports[service.key] ?? service.defaultPort;
     const runtime = chooseRuntime(service, options.runtime);
     const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+    for (const [k, v] of Object.entries(processEnv())) if (v !== undefined) env[k] = v;
     // The stack's settings win over whatever this shell has exported.
     delete env['MONGO_URL'];
     delete env['SMTP_URL'];
