@@ -1,10 +1,12 @@
 // `npm run bench:trips`: trip-history read speed at 100 and 10,000 trips (in-memory; MongoDB too when MONGO_URL is set).
+import { checkBroker } from './lib/broker';
 import { cleanup, createContext, printTargets } from './bench/context';
 import { benchTrips } from './bench/trips';
 
 async function main(): Promise<void> {
   const ctx = createContext();
   ctx.out(`bench:trips run ${ctx.runId} (broker ${new URL(ctx.amqpUrl).host}; MongoDB ${ctx.mongoUrl ? 'from MONGO_URL' : 'NOT SET'})`);
+  await checkBroker(ctx.amqpUrl);
   try {
     await benchTrips(ctx);
   } finally {

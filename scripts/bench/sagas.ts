@@ -6,7 +6,7 @@ import { BenchHttp, inParallel } from './http';
 import { offerAtRate, waitFor } from './rawChain';
 import { openSagaTap, type RideOutcome, type SagaTap } from './sagaTap';
 import { startBenchServices, type BenchServices, type SagaMode } from './services';
-import { summarize, sleep, type LatencySummary } from './stats';
+import { summarize, type LatencySummary } from './stats';
 
 export type SagaPhase = 'throughput' | 'latency';
 
@@ -111,8 +111,6 @@ export async function runSagaBench(options: SagaBenchOptions): Promise<SagaBench
 interface Stack {
   services: BenchServices;
   sagas: SagaTracker;
-  /** Waits until the services' queues stayed empty a little while. */
-  quiet(timeoutMs: number): Promise<void>;
   /** Messages parked in the services' .dlq queues. */
   parked(): Promise<number>;
 }
@@ -161,7 +159,6 @@ async function withStack<T>(options: SagaBenchOptions, phase: SagaPhase, drivers
     const stack: Stack = {
       services,
       sagas: new SagaTracker(http, services.urls.ride, riderIds, tap, log),
-      quiet: (timeoutMs) => waitQuiet(conn, queues, timeoutMs),
       parked: () =>
         countMessages(
           conn,
@@ -221,11 +218,10 @@ async function throughputPhase(stack: Stack, options: SagaBenchOptions): Promise
   const seconds = (performance.now() - countFrom) / 1000;
   counting = false;
   const cpuUsed = cpu.since();
-  await sagas.settleAll(60_000);
+  await sagas.settleAll(30_000);
   options.log(
     `throughput phase: ${started} sagas started (${options.inflight} in flight), ${completed} confirmed in the ${seconds.toFixed(1)} s after a ${options.warmupSeconds} s warm-up`,
   );
-  await stack.quiet(30_000).catch((err: unknown) => options.log(`  ${(err as Error).message}`));
   return {
     sagasPerSecond: completed / seconds,
     completed,
@@ -244,7 +240,6 @@ async function latencyPhase(stack: Stack, options: SagaBenchOptions): Promise<La
   sagas.onConfirmed = (latencyMs) => samples.push(latencyMs);
   const offered = await offerAtRate(options.latencyRate, options.latencySeconds * 1000, () => sagas.start('latency'));
   await sagas.settleAll(30_000);
-  await stack.quiet(30_000).catch((err: unknown) => options.log(`  ${(err as Error).message}`));
   return { rate: options.latencyRate, offered, summary: summarize(samples), failures: sagas.failures };
 }
 
@@ -349,15 +344,4 @@ async function countMessages(connection: amqp.ChannelModel, queues: string[]): P
     }
   }
   return total;
-}
-
-/** Until the services' queues stay empty for a few checks in a row: the phase's tail no longer competes for CPU. */
-async function waitQuiet(connection: amqp.ChannelModel, queues: string[], timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  let emptyChecks = 0;
-  while (emptyChecks < 5) {
-    if (performance.now() > deadline) throw new Error(`the services' queues were not empty within ${timeoutMs} ms`);
-    emptyChecks = (await countMessages(connection, queues)) === 0 ? emptyChecks + 1 : 0;
-    await sleep(100);
-  }
 }
