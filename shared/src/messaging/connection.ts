@@ -163,7 +163,8 @@ export class AmqpConnectionManager extends EventEmitter<AmqpConnectionEvents> {
     const { logger, url, name } = this.options;
     let model: ChannelModel;
     try {
-      model = await amqp.connect(url, { clientProperties: { connection_name: name }, timeout: this.connectTimeoutMs });
+      // noDelay: with Nagle on, every small publish or ack waits up to ~40 ms for the peer's delayed ACK, on every hop.
+      model = await amqp.connect(url, { clientProperties: { connection_name: name }, timeout: this.connectTimeoutMs, noDelay: true });
     } catch (err) {
       logger.warn(`broker connection failed: ${errorMessage(err)}; retrying in ${this.backoffMs} ms`, { broker: redactAmqpUrl(url) });
       this.scheduleReconnect();

@@ -427,8 +427,8 @@ class MemTransaction implements Transaction {
       },
       findNearestAndUpdate: async (filter: Filter<T>, near: NearQuery, set: Partial<T>) => {
         usable();
-        const ranked = nearest(query(this.view(coll, filter), filter), near);
-        return updateFirst(ranked.slice(0, 1), set);
+        const found = nearest(query(this.view(coll, filter), filter), near);
+        return updateFirst(found ? [found] : [], set);
       },
       deleteMany: async (filter) => {
         usable();
@@ -444,16 +444,20 @@ function* committedDocs(coll: MemCollection): Generator<Doc> {
   for (const row of coll.rows.values()) yield row.doc;
 }
 
-/** Documents within `near.maxDistanceMeters` of the point, nearest first (ties in natural order). */
-function nearest(docs: Doc[], near: NearQuery): Doc[] {
-  const withDistance: { doc: Doc; d: number; i: number }[] = [];
-  docs.forEach((doc, i) => {
+/** The document nearest the point within `near.maxDistanceMeters` (the first in natural order on a tie): one pass, no sort. */
+function nearest(docs: Doc[], near: NearQuery): Doc | undefined {
+  let best: Doc | undefined;
+  let bestDistance = Infinity;
+  for (const doc of docs) {
     const c = pointCoordinates(getPath(doc, near.field));
-    if (!c) return;
+    if (!c) continue;
     const d = haversineMeters(near.lng, near.lat, c[0], c[1]);
-    if (d <= near.maxDistanceMeters) withDistance.push({ doc, d, i });
-  });
-  return withDistance.sort((a, b) => a.d - b.d || a.i - b.i).map((x) => x.doc);
+    if (d <= near.maxDistanceMeters && d < bestDistance) {
+      best = doc;
+      bestDistance = d;
+    }
+  }
+  return best;
 }
 
 class MemoryOutbox implements OutboxStore {

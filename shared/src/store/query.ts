@@ -197,10 +197,48 @@ export function sortDocs<T extends Doc>(docs: T[], sort: Sort[] | undefined): T[
 /** Filters, sorts and limits a list of documents (not copied). */
 export function query<T extends Doc>(docs: Iterable<T>, filter: Filter<Doc> | Record<string, unknown>, options: FindOptions = {}): T[] {
   const predicate = compileFilter(filter);
+  const limit = options.limit !== undefined && options.limit > 0 ? options.limit : undefined;
+  if (limit !== undefined && options.sort && options.sort.length > 0) return topK(docs, predicate, options.sort, limit);
   const found: T[] = [];
-  for (const d of docs) if (predicate(d)) found.push(d);
-  const sorted = sortDocs(found, options.sort);
-  return options.limit !== undefined && options.limit > 0 ? sorted.slice(0, options.limit) : sorted;
+  for (const d of docs) {
+    if (!predicate(d)) continue;
+    found.push(d);
+    if (limit !== undefined && !options.sort?.length && found.length >= limit) break;
+  }
+  return sortDocs(found, options.sort);
+}
+
+/**
+ * The first `limit` matches in sort order without sorting them all: a page of 20 out of 10,000 trips keeps 20 rows,
+ * with each row's sort values read once. Ties keep the given (insertion) order, as the full sort does.
+ */
+function topK<T extends Doc>(docs: Iterable<T>, predicate: (d: Doc) => boolean, sort: Sort[], limit: number): T[] {
+  const kept: { doc: T; keys: unknown[] }[] = [];
+  const compare = (a: unknown[], b: unknown[]): number => {
+    for (let i = 0; i < sort.length; i++) {
+      const c = compareValues(a[i], b[i]);
+      if (c !== 0) return sort[i]?.direction === 1 ? c : -c;
+    }
+    return 0;
+  };
+  for (const doc of docs) {
+    if (!predicate(doc)) continue;
+    const keys = sort.map((s) => getPath(doc, s.field));
+    const last = kept[kept.length - 1];
+    if (kept.length >= limit && last !== undefined && compare(keys, last.keys) >= 0) continue;
+    // Upper bound: after every row that compares equal, so earlier rows win ties.
+    let lo = 0;
+    let hi = kept.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const row = kept[mid];
+      if (row !== undefined && compare(row.keys, keys) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    kept.splice(lo, 0, { doc, keys });
+    if (kept.length > limit) kept.pop();
+  }
+  return kept.map((row) => row.doc);
 }
 
 /** Measured on MongoDB's 2dsphere Earth, so both adapters agree on "within range". */
