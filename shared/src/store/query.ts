@@ -194,18 +194,27 @@ export function sortDocs<T extends Doc>(docs: T[], sort: Sort[] | undefined): T[
     .map((x) => x.doc);
 }
 
-/** Filters, sorts and limits a list of documents (not copied). */
-export function query<T extends Doc>(docs: Iterable<T>, filter: Filter<Doc> | Record<string, unknown>, options: FindOptions = {}): T[] {
+/**
+ * Filters, sorts and limits a list of documents (not copied). `presorted`: the documents already come in the stable
+ * order of `options.sort` (an ordered index), so the first `limit` matches are the answer.
+ */
+export function query<T extends Doc>(
+  docs: Iterable<T>,
+  filter: Filter<Doc> | Record<string, unknown>,
+  options: FindOptions = {},
+  presorted = false,
+): T[] {
   const predicate = compileFilter(filter);
   const limit = options.limit !== undefined && options.limit > 0 ? options.limit : undefined;
-  if (limit !== undefined && options.sort && options.sort.length > 0) return topK(docs, predicate, options.sort, limit);
+  const sort = presorted ? undefined : options.sort;
+  if (limit !== undefined && sort && sort.length > 0) return topK(docs, predicate, sort, limit);
   const found: T[] = [];
   for (const d of docs) {
     if (!predicate(d)) continue;
     found.push(d);
-    if (limit !== undefined && !options.sort?.length && found.length >= limit) break;
+    if (limit !== undefined && !sort?.length && found.length >= limit) break;
   }
-  return sortDocs(found, options.sort);
+  return sortDocs(found, sort);
 }
 
 /**
