@@ -303,7 +303,7 @@ describe('the saga under faults: crashes, broker cuts, duplicates, reordering an
   describe('driver-service killed (SIGKILL) while 10 sagas are in flight, then started again', () => {
     it('ends every saga CONFIRMED with its own driver, one authorization and both emails', async function () {
       // What the killed process left half done waits for MongoDB to abort its open transaction (transactionLifetimeLimitSeconds,
-      // 60 s by default) and for its outbox lease (30 s) to expire.
+      // 60 s by default) and for its outbox lease (OUTBOX_LEASE_MS, 10 s by default) to expire.
       this.timeout(150_000);
       if (!mongo) {
         announceLane('faults (kill scenario)', 'did not run', 'in-memory stores die with the process: it needs MONGO_URL or Docker');
