@@ -217,7 +217,9 @@ export class MongoStore implements Store {
         });
       }
     }
-    await this.ensureIndex(db, OUTBOX_COLLECTION, { status: 1, lockedUntil: 1, occurredAt: 1 }, { name: 'status_lockedUntil_occurredAt' });
+    // The claim asks for PENDING rows oldest first: walking {status, occurredAt} yields them in order and stops at the
+    // batch size (the lease condition is a residual filter), where a lockedUntil-second index needs a blocking sort.
+    await this.ensureIndex(db, OUTBOX_COLLECTION, { status: 1, occurredAt: 1 }, { name: 'status_occurredAt' });
     await this.ensureIndex(db, OUTBOX_COLLECTION, { leaseToken: 1 }, { name: 'leaseToken' });
     await this.ensureIndex(
       db,

@@ -83,7 +83,7 @@ describe('store contract: MongoDB adapter', function () {
         const names = (await raw.db!.listCollections().toArray()).map((c) => c.name);
         expect(names).to.include.members(['outbox', 'inbox', 'widgets', 'counters', 'cabs']);
         const outbox = await indexesOf('outbox');
-        expect(outbox.map((i) => i.key)).to.deep.include({ status: 1, lockedUntil: 1, occurredAt: 1 });
+        expect(outbox.map((i) => i.key)).to.deep.include({ status: 1, occurredAt: 1 });
         expect(outbox.find((i) => i.key.dispatchedAt === 1)?.expireAfterSeconds).to.equal(3600);
         expect((await indexesOf('inbox')).find((i) => i.key.processedAt === 1)?.expireAfterSeconds).to.equal(7200);
         expect((await indexesOf('widgets')).find((i) => i.key.sku === 1)?.unique).to.equal(true);
