@@ -11,12 +11,13 @@ import { MemoryStore } from '../shared/src/store/memory';
 import { MongoStore } from '../shared/src/store/mongo';
 import type { OutboxStore, Store } from '../shared/src/store/port';
 import { outboxRecordOf } from '../shared/src/store/records';
+import { benchEnv } from './bench/env';
 
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
+const EVENTS = benchEnv().BENCH_EVENTS;
 const RAW_IN_FLIGHT = 1_000;
 const FILL_CHUNK = 500;
-const BATCH_SIZE = Number(process.env.BENCH_BATCH_SIZE ?? 500);
-const CONCURRENCY = Number(process.env.BENCH_RELAY_CONCURRENCY ?? 2);
+const BATCH_SIZE = benchEnv().BENCH_BATCH_SIZE;
+const CONCURRENCY = benchEnv().BENCH_RELAY_CONCURRENCY;
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -84,10 +85,9 @@ function countingOutbox(inner: OutboxStore, total: number): { outbox: OutboxStor
 }
 
 async function main(): Promise<void> {
-  const amqpUrl = process.env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672';
-  const mongoUrl = process.env.MONGO_URL || undefined;
+  const { AMQP_URL: amqpUrl, MONGO_URL: mongoUrl, LOG_LEVEL } = benchEnv();
   const prefix = `bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}.`;
-  const logger = createLogger('bench-relay', process.env.LOG_LEVEL ?? 'warn');
+  const logger = createLogger('bench-relay', LOG_LEVEL);
   const storeKind = mongoUrl ? 'mongodb' : 'memory';
   let store: Store;
   if (mongoUrl) {

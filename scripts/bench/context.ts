@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
 import { deleteDeclared } from '../../test/support/rabbit';
 import { targetLine, type TargetResult } from './stats';
+import { benchEnv } from './env';
 
 export interface BenchContext {
   amqpUrl: string;
@@ -19,12 +20,13 @@ export interface BenchContext {
 }
 
 export function createContext(): BenchContext {
-  const amqpUrl = process.env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672';
+  const env = benchEnv();
+  const amqpUrl = env.AMQP_URL;
   const host = new URL(amqpUrl).hostname || '127.0.0.1';
   if (host !== '127.0.0.1' && host !== 'localhost') {
     throw new Error(`the benchmark only runs against a broker on 127.0.0.1 (AMQP_URL points at ${host})`);
   }
-  const mongoUrl = process.env.MONGO_URL || undefined;
+  const mongoUrl = env.MONGO_URL;
   if (mongoUrl) {
     const mongoHost = /^mongodb(?:\+srv)?:\/\/(?:[^@/]*@)?([^:/?,]+)/.exec(mongoUrl)?.[1];
     if (mongoHost !== '127.0.0.1' && mongoHost !== 'localhost')
@@ -32,7 +34,7 @@ export function createContext(): BenchContext {
   }
   return {
     amqpUrl,
-    managementUrl: process.env.RABBITMQ_MANAGEMENT_URL || `http://${host}:15672`,
+    managementUrl: env.RABBITMQ_MANAGEMENT_URL ?? `http://${host}:15672`,
     mongoUrl,
     runId: `bench-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`,
     out: (line = '') => process.stdout.write(`${line}\n`),

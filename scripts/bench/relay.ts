@@ -4,6 +4,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { banner, record, type BenchContext } from './context';
 import { atLeast, notRun, pct } from './stats';
+import { processEnv, type Env } from '@ridehail/shared';
 
 export interface RelayFigure {
   store: string;
@@ -17,7 +18,7 @@ const repoRoot = path.resolve(__dirname, '..', '..');
 const LAST_LINE = /^relay (\S+): ([\d.]+) events\/s, raw ([\d.]+) msg\/s, ratio ([\d.]+)/;
 
 export async function runRelayBench(ctx: BenchContext, mongoUrl: string | undefined, timeoutMs = 180_000): Promise<RelayFigure> {
-  const env: NodeJS.ProcessEnv = { ...process.env, AMQP_URL: ctx.amqpUrl, LOG_LEVEL: 'warn' };
+  const env: Env = { ...processEnv(), AMQP_URL: ctx.amqpUrl, LOG_LEVEL: 'warn' };
   delete env.MONGO_URL;
   if (mongoUrl) env.MONGO_URL = mongoUrl;
   const child = spawn(process.execPath, ['--import', 'tsx', path.join('scripts', 'bench-relay.ts')], {

@@ -7,6 +7,7 @@ import { runSagaBench, type PhaseFailures, type SagaBenchResult } from './sagas'
 import type { SagaMode } from './services';
 import { atLeast, atMost, latencyLine, ms, notRun, pct, rate } from './stats';
 import { redactMongo } from './trips';
+import { benchEnv } from './env';
 
 export function loadLine(): string {
   return `load average ${os
@@ -56,10 +57,8 @@ const LATENCY_SECONDS = 10;
  * OS spread them over both cores but pay for more context switches. BENCH_SAGA_MODE=in-process|processes runs one.
  */
 function modesToRun(): SagaMode[] {
-  const wanted = process.env.BENCH_SAGA_MODE;
-  if (wanted === 'in-process' || wanted === 'processes') return [wanted];
-  if (wanted && wanted !== 'compare') throw new Error(`BENCH_SAGA_MODE must be in-process, processes or compare (got ${wanted})`);
-  return ['processes', 'in-process'];
+  const wanted = benchEnv().BENCH_SAGA_MODE;
+  return wanted === 'compare' ? ['processes', 'in-process'] : [wanted];
 }
 
 const describeMode = (mode: SagaMode) =>

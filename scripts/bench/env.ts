@@ -1,0 +1,26 @@
+// The benchmarks' environment: one zod schema read through loadConfig, so a bad value stops the run naming the variable.
+import { z } from 'zod';
+import { baseConfigSchema, loadConfig } from '@ridehail/shared';
+
+const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
+
+export const benchEnvSchema = z.object({
+  AMQP_URL: z.preprocess(emptyAsUndefined, z.string().url().default('amqp://guest:guest@127.0.0.1:5672')),
+  MONGO_URL: baseConfigSchema.shape.MONGO_URL,
+  RABBITMQ_MANAGEMENT_URL: z.preprocess(emptyAsUndefined, z.string().url().optional()),
+  LOG_LEVEL: baseConfigSchema.shape.LOG_LEVEL.default('warn'),
+  /** Events put in the outbox by bench:relay. */
+  BENCH_EVENTS: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
+  BENCH_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  BENCH_RELAY_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** Whole sagas with the services in the bench process, as four child processes, or both (the faster is checked). */
+  BENCH_SAGA_MODE: z.preprocess(emptyAsUndefined, z.enum(['in-process', 'processes', 'compare']).default('compare')),
+});
+export type BenchEnv = z.infer<typeof benchEnvSchema>;
+
+let cached: BenchEnv | undefined;
+
+export function benchEnv(): BenchEnv {
+  cached ??= loadConfig(benchEnvSchema);
+  return cached;
+}
