@@ -39,6 +39,20 @@ export const configSchema = baseConfigSchema.extend({
 });
 export type NotificationConfig = z.infer<typeof configSchema>;
 
+/** Reacts to → emits: the service's whole table, one line per consumed event. */
+export function subscriptions(deps: NotificationHandlerDeps): ServiceDefinition['subscriptions'] {
+  return [
+    // ride.confirmed → ride-confirmed to rider and driver → notification.sent | notification.failed (one per record)
+    on('ride.confirmed', 'emailRiderAndDriverOnRideConfirmed', emailRiderAndDriverOnRideConfirmed(deps)),
+    // ride.rejected  → ride-rejected to the rider → notification.sent | notification.failed
+    on('ride.rejected', 'emailRiderOnRideRejected', emailRiderOnRideRejected(deps)),
+    // ride.cancelled → ride-cancelled to the rider (and the driver, if assigned) → notification.sent | notification.failed
+    on('ride.cancelled', 'emailRiderAndDriverOnRideCancelled', emailRiderAndDriverOnRideCancelled(deps)),
+    // ride.completed → receipt to the rider, with the fare → notification.sent | notification.failed
+    on('ride.completed', 'emailReceiptOnRideCompleted', emailReceiptOnRideCompleted(deps)),
+  ];
+}
+
 export interface NotificationOverrides {
   mailer?: Mailer;
 }
@@ -53,16 +67,7 @@ export function definition(config: NotificationConfig, overrides: NotificationOv
     exchange: exchanges.notification,
     database: 'notifications',
     collections,
-    subscriptions: [
-      // ride.confirmed → ride-confirmed to rider and driver → notification.sent | notification.failed (one per record)
-      on('ride.confirmed', 'emailRiderAndDriverOnRideConfirmed', emailRiderAndDriverOnRideConfirmed(deps)),
-      // ride.rejected  → ride-rejected to the rider → notification.sent | notification.failed
-      on('ride.rejected', 'emailRiderOnRideRejected', emailRiderOnRideRejected(deps)),
-      // ride.cancelled → ride-cancelled to the rider (and the driver, if assigned) → notification.sent | notification.failed
-      on('ride.cancelled', 'emailRiderAndDriverOnRideCancelled', emailRiderAndDriverOnRideCancelled(deps)),
-      // ride.completed → receipt to the rider, with the fare → notification.sent | notification.failed
-      on('ride.completed', 'emailReceiptOnRideCompleted', emailReceiptOnRideCompleted(deps)),
-    ],
+    subscriptions: subscriptions(deps),
     routes: (router, routeDeps) => mountNotificationRoutes(router, routeDeps),
     // Ready only when the SMTP server answers too (always, with the jsonTransport).
     extraReadiness: () => mailer.isReady(),

@@ -36,6 +36,20 @@ export function tariffOf(config: PaymentConfig): Tariff {
   return { baseMinor: config.FARE_BASE_MINOR, perKmMinor: config.FARE_PER_KM_MINOR, currency: config.CURRENCY };
 }
 
+/** Reacts to → emits: the service's whole table, one line per consumed event. */
+export function subscriptions(deps: PaymentHandlerDeps): ServiceDefinition['subscriptions'] {
+  return [
+    // ride.requested  → fare.calculated (once per ride)
+    on('ride.requested', 'quoteFareOnRideRequested', quoteFareOnRideRequested(deps)),
+    // driver.assigned → payment.authorized | payment.declined (exactly the quote; nothing if cancelled first)
+    on('driver.assigned', 'authorizePaymentOnDriverAssigned', authorizePaymentOnDriverAssigned(deps)),
+    // ride.cancelled  → payment.voided (if authorized), else the cancellation is remembered
+    on('ride.cancelled', 'voidPaymentOnRideCancelled', voidPaymentOnRideCancelled(deps)),
+    // ride.completed  → payment.captured (once)
+    on('ride.completed', 'capturePaymentOnRideCompleted', capturePaymentOnRideCompleted(deps)),
+  ];
+}
+
 export interface PaymentOverrides {
   /** Defaults to the simulator of DESIGN §3. */
   gateway?: PaymentGateway;
@@ -51,16 +65,7 @@ export function definition(config: PaymentConfig, overrides: PaymentOverrides = 
     exchange: exchanges.payment,
     database: 'payments',
     collections,
-    subscriptions: [
-      // ride.requested  → fare.calculated (once per ride)
-      on('ride.requested', 'quoteFareOnRideRequested', quoteFareOnRideRequested(deps)),
-      // driver.assigned → payment.authorized | payment.declined (exactly the quote; nothing if cancelled first)
-      on('driver.assigned', 'authorizePaymentOnDriverAssigned', authorizePaymentOnDriverAssigned(deps)),
-      // ride.cancelled  → payment.voided (if authorized), else the cancellation is remembered
-      on('ride.cancelled', 'voidPaymentOnRideCancelled', voidPaymentOnRideCancelled(deps)),
-      // ride.completed  → payment.captured (once)
-      on('ride.completed', 'capturePaymentOnRideCompleted', capturePaymentOnRideCompleted(deps)),
-    ],
+    subscriptions: subscriptions(deps),
     routes: (router, routeDeps) => mountPaymentRoutes(router, routeDeps),
   };
 }

@@ -5,8 +5,8 @@ import {
   createEnvelope,
   createLogger,
   dispatch,
-  on,
   type AnyEnvelope,
+  type AnySubscription,
   type DispatchOutcome,
   type Envelope,
   type EventType,
@@ -17,11 +17,8 @@ import {
 import type { Tariff } from '../src/domain/fare';
 import type { PaymentGateway } from '../src/gateway/gateway';
 import { SimulatedGateway } from '../src/gateway/simulator';
-import { authorizePaymentOnDriverAssigned } from '../src/handlers/authorizePaymentOnDriverAssigned';
-import { capturePaymentOnRideCompleted } from '../src/handlers/capturePaymentOnRideCompleted';
 import type { PaymentHandlerDeps } from '../src/handlers/deps';
-import { quoteFareOnRideRequested } from '../src/handlers/quoteFareOnRideRequested';
-import { voidPaymentOnRideCancelled } from '../src/handlers/voidPaymentOnRideCancelled';
+import { subscriptions } from '../src/main';
 import { collections } from '../src/store/collections';
 
 export const tariff: Tariff = { baseMinor: 250, perKmMinor: 120, currency: 'EUR' };
@@ -138,19 +135,11 @@ export class PaymentHarness {
     return this;
   }
 
-  private subscriptionFor(env: AnyEnvelope) {
-    switch (env.type) {
-      case 'ride.requested':
-        return on('ride.requested', 'quoteFareOnRideRequested', quoteFareOnRideRequested(this.deps));
-      case 'driver.assigned':
-        return on('driver.assigned', 'authorizePaymentOnDriverAssigned', authorizePaymentOnDriverAssigned(this.deps));
-      case 'ride.cancelled':
-        return on('ride.cancelled', 'voidPaymentOnRideCancelled', voidPaymentOnRideCancelled(this.deps));
-      case 'ride.completed':
-        return on('ride.completed', 'capturePaymentOnRideCompleted', capturePaymentOnRideCompleted(this.deps));
-      default:
-        throw new Error(`payment-service does not consume ${env.type}`);
-    }
+  /** The handler main.ts runs for this event: tests exercise the production wiring, not a copy of it. */
+  private subscriptionFor(env: AnyEnvelope): AnySubscription {
+    const found = subscriptions(this.deps).find((s) => s.event === env.type);
+    if (found === undefined) throw new Error(`payment-service does not consume ${env.type}`);
+    return found;
   }
 
   /** Delivers one message as the consumer would (attempt 1 of 5 unless told). */

@@ -29,6 +29,27 @@ export const configSchema = baseConfigSchema.extend({
 });
 export type RideServiceConfig = z.infer<typeof configSchema>;
 
+/**
+ * Reacts to → does (emits). HTTP: POST /rides → ride.requested; cancel → ride.cancelled; complete → ride.completed;
+ * rating → ride.rated. Every change below also moves the rider's trip summary in the same transaction.
+ */
+export function subscriptions(deps: HandlerDeps): ServiceDefinition['subscriptions'] {
+  return [
+    // driver.assigned → records the driver, DRIVER_ASSIGNED (emits nothing)
+    on('driver.assigned', 'recordDriverOnDriverAssigned', recordDriverOnDriverAssigned(deps)),
+    // fare.calculated → records the quote as the ride's fare (emits nothing)
+    on('fare.calculated', 'recordFareOnFareCalculated', recordFareOnFareCalculated(deps)),
+    // payment.authorized → CONFIRMED → ride.confirmed
+    on('payment.authorized', 'confirmRideOnPaymentAuthorized', confirmRideOnPaymentAuthorized(deps)),
+    // payment.declined → CANCELLED (payment_declined) → ride.cancelled
+    on('payment.declined', 'cancelRideOnPaymentDeclined', cancelRideOnPaymentDeclined(deps)),
+    // driver.unavailable → REJECTED → ride.rejected
+    on('driver.unavailable', 'rejectRideOnDriverUnavailable', rejectRideOnDriverUnavailable(deps)),
+    // payment.captured → the trip's paid and the rider's spent (emits nothing)
+    on('payment.captured', 'recordPaymentOnPaymentCaptured', recordPaymentOnPaymentCaptured(deps)),
+  ];
+}
+
 export function definition(config: RideServiceConfig): ServiceDefinition {
   const deps: HandlerDeps = { currency: config.CURRENCY };
   return {
@@ -36,22 +57,7 @@ export function definition(config: RideServiceConfig): ServiceDefinition {
     exchange: exchanges.ride,
     database: 'rides',
     collections: rideCollections,
-    // Reacts to → does (emits). HTTP: POST /rides → ride.requested; cancel → ride.cancelled; complete → ride.completed;
-    // rating → ride.rated. Every change below also moves the rider's trip summary in the same transaction.
-    subscriptions: [
-      // driver.assigned → records the driver, DRIVER_ASSIGNED (emits nothing)
-      on('driver.assigned', 'recordDriverOnDriverAssigned', recordDriverOnDriverAssigned(deps)),
-      // fare.calculated → records the quote as the ride's fare (emits nothing)
-      on('fare.calculated', 'recordFareOnFareCalculated', recordFareOnFareCalculated(deps)),
-      // payment.authorized → CONFIRMED → ride.confirmed
-      on('payment.authorized', 'confirmRideOnPaymentAuthorized', confirmRideOnPaymentAuthorized(deps)),
-      // payment.declined → CANCELLED (payment_declined) → ride.cancelled
-      on('payment.declined', 'cancelRideOnPaymentDeclined', cancelRideOnPaymentDeclined(deps)),
-      // driver.unavailable → REJECTED → ride.rejected
-      on('driver.unavailable', 'rejectRideOnDriverUnavailable', rejectRideOnDriverUnavailable(deps)),
-      // payment.captured → the trip's paid and the rider's spent (emits nothing)
-      on('payment.captured', 'recordPaymentOnPaymentCaptured', recordPaymentOnPaymentCaptured(deps)),
-    ],
+    subscriptions: subscriptions(deps),
     routes: (router, routeDeps) => mountRoutes(router, { ...routeDeps, currency: config.CURRENCY }),
   };
 }

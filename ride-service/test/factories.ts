@@ -5,7 +5,6 @@ import {
   createLogger,
   dispatch,
   MemoryStore,
-  on,
   sortKey,
   type AnyEnvelope,
   type AnySubscription,
@@ -16,12 +15,7 @@ import {
   type PayloadOf,
   type PersonRef,
 } from '@ridehail/shared';
-import { cancelRideOnPaymentDeclined } from '../src/handlers/cancelRideOnPaymentDeclined';
-import { confirmRideOnPaymentAuthorized } from '../src/handlers/confirmRideOnPaymentAuthorized';
-import { recordDriverOnDriverAssigned } from '../src/handlers/recordDriverOnDriverAssigned';
-import { recordFareOnFareCalculated } from '../src/handlers/recordFareOnFareCalculated';
-import { recordPaymentOnPaymentCaptured } from '../src/handlers/recordPaymentOnPaymentCaptured';
-import { rejectRideOnDriverUnavailable } from '../src/handlers/rejectRideOnDriverUnavailable';
+import { subscriptions as serviceSubscriptions } from '../src/main';
 import { requestRide, type Change, type Decision, type Ride } from '../src/domain/ride';
 import { newRider, type Rider } from '../src/domain/rider';
 import { emptySummary } from '../src/domain/tripHistory';
@@ -137,15 +131,8 @@ export function republished<T extends EventType>(env: Envelope<T>): Envelope<T> 
 
 export const handlerDeps = { currency: CURRENCY };
 
-/** The subscriptions of ride-service, built as main.ts builds them. */
-export const subscriptions: AnySubscription[] = [
-  on('driver.assigned', 'recordDriverOnDriverAssigned', recordDriverOnDriverAssigned(handlerDeps)),
-  on('fare.calculated', 'recordFareOnFareCalculated', recordFareOnFareCalculated(handlerDeps)),
-  on('payment.authorized', 'confirmRideOnPaymentAuthorized', confirmRideOnPaymentAuthorized(handlerDeps)),
-  on('payment.declined', 'cancelRideOnPaymentDeclined', cancelRideOnPaymentDeclined(handlerDeps)),
-  on('driver.unavailable', 'rejectRideOnDriverUnavailable', rejectRideOnDriverUnavailable(handlerDeps)),
-  on('payment.captured', 'recordPaymentOnPaymentCaptured', recordPaymentOnPaymentCaptured(handlerDeps)),
-];
+/** The subscriptions of ride-service: the very table main.ts runs. */
+export const subscriptions: AnySubscription[] = serviceSubscriptions(handlerDeps);
 
 /** An in-memory ride-service: seed riders and rides, deliver messages through the inbox, read what it stored and emitted. */
 export class Harness {
