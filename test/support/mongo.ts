@@ -1,4 +1,5 @@
 // Finds a MongoDB for the lanes that need one: MONGO_URL, else a testcontainers replica set when a container runtime is reachable.
+import { containerRuntimeReachable, shared, type Located } from './sharedInfra';
 export interface MongoTarget {
   url: string;
   /** Where it came from, for the lane banner (never contains credentials). */
@@ -9,34 +10,13 @@ export interface MongoTarget {
 
 export const MONGO_IMAGE = process.env.MONGO_IMAGE ?? 'mongo:7.0';
 
-interface Located {
-  url: string;
-  source: string;
-  shutdown(): Promise<void>;
-}
-
-let located: Promise<Located | null> | null = null;
-let users = 0;
+const leaseMongo = shared(locate);
 
 /** One MongoDB per process, shared by every lane that asks; null when there is none to be had. */
 export async function resolveMongo(): Promise<MongoTarget | null> {
-  located ??= locate();
-  const found = await located;
-  if (!found) return null;
-  users += 1;
-  let stopped = false;
-  return {
-    url: found.url,
-    source: found.source,
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      users -= 1;
-      if (users > 0) return;
-      located = null;
-      await found.shutdown();
-    },
-  };
+  const lease = await leaseMongo();
+  if (!lease) return null;
+  return { url: lease.found.url, source: lease.found.source, stop: lease.release };
 }
 
 async function locate(): Promise<Located | null> {
@@ -54,15 +34,4 @@ async function locate(): Promise<Located | null> {
       await container.stop();
     },
   };
-}
-
-async function containerRuntimeReachable(): Promise<boolean> {
-  try {
-    const { getContainerRuntimeClient } = await import('testcontainers');
-    await getContainerRuntimeClient();
-    return true;
-  } catch {
-    // No Docker (or other runtime) reachable: the caller reports the lane as not run.
-    return false;
-  }
 }

@@ -1,6 +1,7 @@
 // Finds a RabbitMQ for the messaging lane: AMQP_URL, else a testcontainers broker when a container runtime is reachable, else the local one.
 import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';
+import { containerRuntimeReachable, shared, type Located } from './sharedInfra';
 
 export interface RabbitTarget {
   url: string;
@@ -16,39 +17,24 @@ export const RABBITMQ_IMAGE = process.env.RABBITMQ_IMAGE ?? 'rabbitmq:3.13-manag
 const LOCAL_URL = 'amqp://guest:guest@127.0.0.1:5672';
 const LOCAL_MANAGEMENT_URL = 'http://127.0.0.1:15672';
 
-interface Located {
-  url: string;
+interface LocatedBroker extends Located {
   managementUrl?: string;
-  source: string;
-  shutdown(): Promise<void>;
 }
 
-let located: Promise<Located> | null = null;
-let users = 0;
+const leaseRabbit = shared<LocatedBroker>(locate);
 
 /** One broker per test process, shared by every file that asks. */
 export async function resolveRabbit(): Promise<RabbitTarget> {
-  located ??= locate();
-  const found = await located;
-  users += 1;
-  let stopped = false;
-  const target: RabbitTarget = {
-    url: found.url,
-    source: found.source,
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      users -= 1;
-      if (users > 0) return;
-      located = null;
-      await found.shutdown();
-    },
-  };
+  const lease = await leaseRabbit();
+  // locate() always finds one (the local broker at worst); whether it answers is unreachableReason()'s question.
+  if (!lease) throw new Error('no RabbitMQ located');
+  const { found } = lease;
+  const target: RabbitTarget = { url: found.url, source: found.source, stop: lease.release };
   if (found.managementUrl) target.managementUrl = found.managementUrl;
   return target;
 }
 
-async function locate(): Promise<Located> {
+async function locate(): Promise<LocatedBroker> {
   const url = process.env.AMQP_URL;
   if (url) {
     const managementUrl = process.env.RABBITMQ_MANAGEMENT_URL ?? `http://${new URL(url).hostname || '127.0.0.1'}:15672`;
@@ -72,17 +58,6 @@ async function locate(): Promise<Located> {
     source: 'local broker (no AMQP_URL, no container runtime)',
     shutdown: async () => undefined,
   };
-}
-
-async function containerRuntimeReachable(): Promise<boolean> {
-  try {
-    const { getContainerRuntimeClient } = await import('testcontainers');
-    await getContainerRuntimeClient();
-    return true;
-  } catch {
-    // No Docker (or other runtime) reachable: fall back to the local broker.
-    return false;
-  }
 }
 
 /** Connects once; the reason it could not, or null when the broker answers. */
