@@ -4,6 +4,7 @@ import { checkBroker } from './lib/broker';
 import { cleanup, createContext, printTargets, type BenchContext } from './bench/context';
 import { benchRelay } from './bench/relay';
 import { benchRaw, benchSagas, loadLine } from './bench/sections';
+import { benchEnv } from './bench/env';
 import { benchTrips, redactMongo } from './bench/trips';
 
 /** A run that hangs is a finding too, but it must not hold the terminal forever. */
@@ -44,14 +45,16 @@ async function main(): Promise<void> {
     await section(ctx, 'raw broker baseline', async () => {
       raw = await benchRaw(ctx);
     });
-    await section(ctx, 'whole sagas', async () => {
+    const sections = benchEnv().BENCH_SECTIONS;
+    if (sections.includes('sagas')) await section(ctx, 'whole sagas', async () => {
       if (raw === null) throw new Error('no raw baseline to compare with');
       await benchSagas(ctx, raw);
     });
-    await section(ctx, 'relay', async () => {
-      await benchRelay(ctx);
-    });
-    await section(ctx, 'trip history reads', () => benchTrips(ctx));
+    if (sections.includes('relay'))
+      await section(ctx, 'relay', async () => {
+        await benchRelay(ctx);
+      });
+    if (sections.includes('trips')) await section(ctx, 'trip history reads', () => benchTrips(ctx));
   } finally {
     await cleanup(ctx);
   }

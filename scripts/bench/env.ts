@@ -15,6 +15,24 @@ export const benchEnvSchema = z.object({
   BENCH_RELAY_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   /** Whole sagas with the services in the bench process, as four child processes, or both (the faster is checked). */
   BENCH_SAGA_MODE: z.preprocess(emptyAsUndefined, z.enum(['in-process', 'processes', 'compare']).default('compare')),
+  /** Sections to run (default all): e.g. `sagas` alone while working on the saga path. The raw chain always runs. */
+  BENCH_SECTIONS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .default('sagas,relay,trips')
+      .transform((v) => v.split(',').map((x) => x.trim()))
+      .pipe(z.array(z.enum(['sagas', 'relay', 'trips']))),
+  ),
+  /** Stores of the whole-saga section (default both; MongoDB only when MONGO_URL is set). */
+  BENCH_SAGA_STORES: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .default('memory,mongodb')
+      .transform((v) => v.split(',').map((x) => x.trim()))
+      .pipe(z.array(z.enum(['memory', 'mongodb']))),
+  ),
 });
 export type BenchEnv = z.infer<typeof benchEnvSchema>;
 

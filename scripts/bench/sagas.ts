@@ -1,6 +1,7 @@
 // Whole sagas (POST /rides → ride.confirmed on the tap): max throughput with many in flight, then latency at a fixed offered rate.
 import { performance } from 'node:perf_hooks';
 import amqp from 'amqplib';
+import { costBetween, openMongoCounters, type MongoCost } from './cost';
 import { cpuSnapshot, findBrokerPid, findListenerPid, mongoPort } from './cpu';
 import { BenchHttp, inParallel } from './http';
 import { offerAtRate, waitFor } from './rawChain';
@@ -27,6 +28,7 @@ export interface SagaBenchOptions {
   /** Offered rate (sagas/s) and length of the latency phase; 0 seconds skips it. */
   latencyRate: number;
   latencySeconds: number;
+  /** Riders sharing the rides (default 20, as DESIGN §8 counts the cost: a rider has several rides in flight). */
   riders?: number;
   log: (line: string) => void;
 }
@@ -56,6 +58,12 @@ export interface LatencyResult {
   offered: number;
   summary: LatencySummary;
   failures: PhaseFailures;
+  /** Confirmed sagas in the phase: the unit of the cost figures. */
+  confirmed: number;
+  /** CPU ms each process used from the first POST /rides until the sagas' exchanges were quiet. */
+  cpu: Record<string, number>;
+  /** MongoDB's own counters over the same window (null on in-memory stores). */
+  mongo: MongoCost | null;
 }
 
 export interface SagaBenchResult {
@@ -110,6 +118,7 @@ export async function runSagaBench(options: SagaBenchOptions): Promise<SagaBench
 /** Fresh services with their riders and drivers, a tap, and the bookkeeping of sagas in flight. */
 interface Stack {
   services: BenchServices;
+  tap: SagaTap;
   sagas: SagaTracker;
   /** Messages parked in the services' .dlq queues. */
   parked(): Promise<number>;
@@ -132,8 +141,7 @@ async function withStack<T>(options: SagaBenchOptions, phase: SagaPhase, drivers
   try {
     probe = await amqp.connect(options.amqpUrl, { clientProperties: { connection_name: `${prefix}bench.probe` } });
     tap = await openSagaTap(options.amqpUrl, prefix);
-    // Many riders, so one rider's summary document is rarely raced by two of its own sagas at once.
-    const riderCount = options.riders ?? 500;
+    const riderCount = options.riders ?? 20;
     const seedStart = performance.now();
     const riderIds: string[] = new Array<string>(riderCount);
     await inParallel(riderCount, 16, async (i) => {
@@ -158,6 +166,7 @@ async function withStack<T>(options: SagaBenchOptions, phase: SagaPhase, drivers
     const conn = probe;
     const stack: Stack = {
       services,
+      tap,
       sagas: new SagaTracker(http, services.urls.ride, riderIds, tap, log),
       parked: () =>
         countMessages(
@@ -204,14 +213,7 @@ async function throughputPhase(stack: Stack, options: SagaBenchOptions): Promise
   for (let k = 0; k < options.inflight && started < options.throughputSagas; k++) startOne();
   const budgetMs = options.throughputSeconds * 1000 + 60_000;
   await waitFor(() => !refill || performance.now() - phaseStart > options.warmupSeconds * 1000, budgetMs, 'the warm-up');
-  const cpu = cpuSnapshot({
-    'ride-service': stack.services.pids.ride,
-    'driver-service': stack.services.pids.driver,
-    'payment-service': stack.services.pids.payment,
-    'notification-service': stack.services.pids.notification,
-    rabbitmq: findBrokerPid(),
-    mongodb: options.mongoUrl ? findListenerPid(mongoPort(options.mongoUrl) ?? -1) : null,
-  });
+  const cpu = cpuSnapshot(servicePids(stack, options.mongoUrl));
   counting = true;
   const countFrom = performance.now();
   await waitFor(() => !refill, budgetMs, 'the throughput phase');
@@ -233,14 +235,54 @@ async function throughputPhase(stack: Stack, options: SagaBenchOptions): Promise
   };
 }
 
-/** An open-loop offered rate: sagas start on schedule whether or not earlier ones finished. */
+/**
+ * An open-loop offered rate: sagas start on schedule whether or not earlier ones finished. Its cost is counted from the
+ * first POST /rides until the sagas' exchanges are quiet (notifications and all): process CPU and MongoDB's counters.
+ */
 async function latencyPhase(stack: Stack, options: SagaBenchOptions): Promise<LatencyResult> {
   const { sagas } = stack;
   const samples: number[] = [];
   sagas.onConfirmed = (latencyMs) => samples.push(latencyMs);
-  const offered = await offerAtRate(options.latencyRate, options.latencySeconds * 1000, () => sagas.start('latency'));
-  await sagas.settleAll(30_000);
-  return { rate: options.latencyRate, offered, summary: summarize(samples), failures: sagas.failures };
+  const counters = options.mongoUrl ? await openMongoCounters(options.mongoUrl) : null;
+  try {
+    const cpu = cpuSnapshot(servicePids(stack, options.mongoUrl));
+    const before = counters ? await counters.read() : null;
+    const offered = await offerAtRate(options.latencyRate, options.latencySeconds * 1000, () => sagas.start('latency'));
+    await sagas.settleAll(30_000);
+    await waitQuiet(stack.tap, QUIET_MS, 30_000);
+    const cpuUsed = cpu.since();
+    const mongo = counters && before ? costBetween(before, await counters.read()) : null;
+    return {
+      rate: options.latencyRate,
+      offered,
+      summary: summarize(samples),
+      failures: sagas.failures,
+      confirmed: samples.length,
+      cpu: cpuUsed,
+      mongo,
+    };
+  } finally {
+    await counters?.close();
+  }
+}
+
+/** No saga message on any exchange for this long: the tail (notifications, the driver ON_TRIP) is done. */
+const QUIET_MS = 1_000;
+
+async function waitQuiet(tap: SagaTap, quietMs: number, timeoutMs: number): Promise<void> {
+  await waitFor(() => performance.now() - tap.lastMessageAt() >= quietMs, timeoutMs, 'the exchanges to be quiet');
+}
+
+/** The services' processes (none in-process: then the bench process's own CPU, which holds them, is the figure). */
+function servicePids(stack: Stack, mongoUrl: string | undefined): Record<string, number | null | undefined> {
+  return {
+    'ride-service': stack.services.pids.ride,
+    'driver-service': stack.services.pids.driver,
+    'payment-service': stack.services.pids.payment,
+    'notification-service': stack.services.pids.notification,
+    rabbitmq: findBrokerPid(),
+    mongodb: mongoUrl ? findListenerPid(mongoPort(mongoUrl) ?? -1) : null,
+  };
 }
 
 /** Starts sagas over HTTP and matches each ride's outcome on the tap to its start time. */
