@@ -1,5 +1,6 @@
 // Prometheus metrics of DESIGN §3 (prom-client), one registry per service instance so in-process tests don't collide.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { OutboxStats } from './store/port';
 
 export interface Metrics {
   registry: Registry;
@@ -10,13 +11,28 @@ export interface Metrics {
   outboxPending: Gauge;
   outboxOldestPendingAge: Gauge;
   handlerDuration: Histogram<'type' | 'handler'>;
+  /** Reads the outbox gauges from the store when scraped (and only then: an idle service costs the store nothing). */
+  readOutboxFrom(stats: () => Promise<OutboxStats>): void;
 }
 
 export function createMetrics(service: string, options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
+  let source: (() => Promise<OutboxStats>) | null = null;
+  // One store read per scrape serves both gauges.
+  let reading: Promise<OutboxStats> | null = null;
+  const read = (): Promise<OutboxStats> | null => {
+    if (source === null) return null;
+    reading ??= source().finally(() => {
+      reading = null;
+    });
+    return reading;
+  };
   return {
+    readOutboxFrom: (stats) => {
+      source = stats;
+    },
     registry,
     published: new Counter({
       name: 'messages_published_total',
@@ -42,11 +58,23 @@ export function createMetrics(service: string, options: { defaultMetrics?: boole
       labelNames: ['type', 'reason'],
       registers: [registry],
     }),
-    outboxPending: new Gauge({ name: 'outbox_pending', help: 'Outbox messages not yet dispatched', registers: [registry] }),
+    outboxPending: new Gauge({
+      name: 'outbox_pending',
+      help: 'Outbox messages not yet dispatched',
+      registers: [registry],
+      async collect() {
+        const stats = await read();
+        if (stats) this.set(stats.pending);
+      },
+    }),
     outboxOldestPendingAge: new Gauge({
       name: 'outbox_oldest_pending_age_seconds',
       help: 'Age of the oldest pending outbox message',
       registers: [registry],
+      async collect() {
+        const stats = await read();
+        if (stats) this.set(stats.oldestPendingAt ? Math.max(0, (Date.now() - stats.oldestPendingAt.getTime()) / 1000) : 0);
+      },
     }),
     handlerDuration: new Histogram({
       name: 'handler_duration_seconds',

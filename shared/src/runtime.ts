@@ -19,6 +19,7 @@ export async function startService(def: ServiceDefinition, options: RuntimeOptio
   // Collections and indexes exist before any transaction runs (real MongoDB may refuse to create them inside one).
   await store.init(def.collections);
   logger.info(`store ready: ${store.description}`);
+  metrics.readOutboxFrom(() => store.outbox.stats());
 
   const connection = new AmqpConnectionManager({ url: config.AMQP_URL, logger, name: `${config.BROKER_PREFIX}${def.name}` });
   const consumer = new MessageConsumer({

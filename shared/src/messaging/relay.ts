@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ChannelModel } from 'amqplib';
 import { errorMessage, withContext, type Logger } from '../logger';
+import { performance } from 'node:perf_hooks';
 import type { Metrics } from '../metrics';
 import type { OutboxRecord, OutboxStore } from '../store/port';
 import type { AmqpConnectionManager } from './connection';
@@ -16,7 +17,7 @@ export interface OutboxRelayOptions {
   relayId?: string;
   /** Rows per claim (default 500). */
   batchSize?: number;
-  /** Lease of a claimed batch (default 30 s): a crashed relay's rows are taken over after it. */
+  /** Lease of a claimed batch and of fast-path rows (default 10 s): a crashed relay's rows are taken over after it. */
   leaseMs?: number;
   /** Fallback poll when nobody rings (default 1 s). */
   pollIntervalMs?: number;
@@ -29,12 +30,17 @@ export interface OutboxRelayOptions {
   metrics?: Metrics;
 }
 
-const STATS_INTERVAL_MS = 1_000;
+/** The relay's lease when none is configured; services pass OUTBOX_LEASE_MS (one default, in the config schema). */
+const DEFAULT_LEASE_MS = 10_000;
+/** A fast row this close to the end of its lease is left to the claim: publishing it now could race another relay. */
+const LEASE_MARGIN_MS = 1_000;
 
 /**
- * Each worker loops: claim a batch with a lease, publish it with many confirms in flight, mark the confirmed ids in
- * one bulk call, give failed ids back with a backoff. A full batch means more is waiting: loop at once (and wake an
- * idle peer); otherwise sleep until a commit rings, `wake()` is called, or the poll timer fires.
+ * The fast path first: the rows this process just committed arrive from the store (already leased to this relay) and
+ * are published at once, never read back. The lease claim runs on the poll timer (or when a full batch says more is
+ * waiting) and takes over whatever the fast path missed: a crashed process's rows, rows whose lease expired while the
+ * broker was away. Confirmed ids are marked DISPATCHED by one coalesced bulk update for the rows of many commits; a
+ * row the broker refuses goes back with its own backoff (`attempts`) and holds back nothing behind it.
  */
 export class OutboxRelay {
   readonly relayId: string;
@@ -50,14 +56,20 @@ export class OutboxRelay {
   private workers: Promise<void>[] = [];
   private unsubscribe: (() => void)[] = [];
   private running = false;
-  private failures = 0;
-  private lastStatsAt = 0;
-  private statsRunning = false;
+  /** Rows of local commits waiting to be published (fast path), oldest first. */
+  private fast: OutboxRecord[] = [];
+  /** When the next lease claim is due (performance clock, ms); 0: at once. */
+  private nextClaimAt = 0;
+  private claiming = false;
+  /** Confirmed ids waiting for the next coalesced mark. */
+  private toMark: string[] = [];
+  private marking: Promise<void> | null = null;
+  private connectionFailures = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.relayId = options.relayId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.batchSize = options.batchSize ?? 500;
-    this.leaseMs = options.leaseMs ?? 30_000;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.concurrency = Math.max(1, options.concurrency ?? 2);
     this.minBackoffMs = options.minBackoffMs ?? 250;
@@ -70,18 +82,21 @@ export class OutboxRelay {
     if (this.running) return;
     this.running = true;
     const { connection, outbox } = this.options;
-    this.unsubscribe = [connection.onConnect((conn) => this.setup(conn)), outbox.onNewMessages(() => this.bell.ring())];
+    this.unsubscribe = [
+      connection.onConnect((conn) => this.setup(conn)),
+      // Someone else's commit (a change stream) or a store without our fast path: claim at once.
+      outbox.onNewMessages(() => {
+        this.nextClaimAt = 0;
+        this.bell.ring();
+      }),
+      outbox.attachFastPath({ relayId: this.relayId, leaseMs: this.leaseMs, committed: (rows) => this.take(rows) }),
+    ];
     const onDisconnected = () => {
       this.publisher = null;
     };
     connection.on('disconnected', onDisconnected);
     this.unsubscribe.push(() => connection.off('disconnected', onDisconnected));
     this.workers = Array.from({ length: this.concurrency }, () => this.work());
-  }
-
-  /** Rings the doorbell: something was committed to the outbox. */
-  wake(): void {
-    this.bell.ring();
   }
 
   /** Lets the batches in flight finish (published and marked, or given back), then returns. */
@@ -93,15 +108,26 @@ export class OutboxRelay {
     this.bell.stop();
     await Promise.all(this.workers);
     this.workers = [];
+    await this.flushMarks();
+    // Rows still in memory keep their lease and are claimed after it by whichever relay runs next.
+    this.fast = [];
     const publisher = this.publisher;
     this.publisher = null;
     if (publisher) await this.options.connection.releaseChannel(publisher.channel);
+  }
+
+  private take(rows: OutboxRecord[]): void {
+    if (!this.running) return;
+    for (const r of rows) this.fast.push(r);
+    this.bell.ring();
   }
 
   private async setup(conn: ChannelModel): Promise<void> {
     if (!this.running) return;
     const channel = await this.options.connection.openConfirmChannel(conn);
     this.publisher = new ConfirmPublisher(channel, this.options.prefix);
+    // Whatever waited while the broker was away: the fast rows go first, then a claim for the rest.
+    this.nextClaimAt = 0;
     this.bell.ring();
   }
 
@@ -112,40 +138,58 @@ export class OutboxRelay {
         await this.bell.wait(this.pollIntervalMs);
         continue;
       }
-      let batch: OutboxRecord[];
-      try {
-        batch = await this.options.outbox.claim(this.relayId, this.batchSize, this.leaseMs);
-      } catch (err) {
-        const delay = this.nextBackoff();
-        this.logger.error(`outbox claim failed: ${errorMessage(err)}; retrying in ${delay} ms`);
-        await this.bell.sleep(delay);
-        continue;
-      }
-      this.refreshStats();
+      let batch = this.takeFast();
+      if (batch.length === 0) batch = await this.claimIfDue();
       if (batch.length === 0) {
-        await this.bell.wait(this.pollIntervalMs);
+        await this.bell.wait(Math.max(1, Math.min(this.pollIntervalMs, this.nextClaimAt - performance.now())));
         continue;
       }
-      const full = batch.length >= this.batchSize;
-      // More is waiting: let an idle peer claim the next batch while this one awaits its confirms.
-      if (full) this.bell.ring();
-      const ok = await this.relay(publisher, batch);
-      if (!ok) continue;
-      if (!full) await this.bell.wait(this.pollIntervalMs);
+      // More may be waiting: let an idle peer start on it while this batch awaits its confirms.
+      if (this.fast.length > 0 || this.nextClaimAt === 0) this.bell.ring();
+      await this.relay(publisher, batch);
     }
   }
 
-  /** Publishes one claimed batch; false when some of it failed (the worker already backed off). */
-  private async relay(publisher: ConfirmPublisher, batch: OutboxRecord[]): Promise<boolean> {
-    const { outbox, metrics } = this.options;
+  /** Up to a batch of fast rows whose lease is still ours; an expired one is left to the claim (it may be another's now). */
+  private takeFast(): OutboxRecord[] {
+    if (this.fast.length === 0) return [];
+    const now = Date.now();
+    const batch: OutboxRecord[] = [];
+    let i = 0;
+    for (; i < this.fast.length && batch.length < this.batchSize; i++) {
+      const row = this.fast[i] as OutboxRecord;
+      if (row.lockedUntil === null || row.lockedUntil.getTime() > now + LEASE_MARGIN_MS) batch.push(row);
+    }
+    this.fast = this.fast.slice(i);
+    return batch;
+  }
+
+  /** One claim at a time, on the poll timer; a full batch makes the next one due at once. */
+  private async claimIfDue(): Promise<OutboxRecord[]> {
+    if (this.claiming || performance.now() < this.nextClaimAt) return [];
+    this.claiming = true;
+    try {
+      const batch = await this.options.outbox.claim(this.relayId, this.batchSize, this.leaseMs);
+      this.nextClaimAt = batch.length >= this.batchSize ? 0 : performance.now() + this.pollIntervalMs;
+      return batch;
+    } catch (err) {
+      const delay = this.backoff(this.connectionFailures++);
+      this.nextClaimAt = performance.now() + delay;
+      this.logger.error(`outbox claim failed: ${errorMessage(err)}; retrying in ${delay} ms`);
+      return [];
+    } finally {
+      this.claiming = false;
+    }
+  }
+
+  /** Publishes one batch; confirmed ids join the next coalesced mark, refused ones go back with their own backoff. */
+  private async relay(publisher: ConfirmPublisher, batch: OutboxRecord[]): Promise<void> {
+    const { metrics } = this.options;
     const result = await publisher.publishBatch(batch);
     if (result.confirmed.length > 0) {
-      try {
-        await outbox.markDispatched(this.relayId, result.confirmed);
-      } catch (err) {
-        // The rows stay leased and are published again when the lease expires: duplicates the inbox absorbs.
-        this.logger.error(`marking ${result.confirmed.length} outbox rows dispatched failed: ${errorMessage(err)}`);
-      }
+      this.connectionFailures = 0;
+      for (const id of result.confirmed) this.toMark.push(id);
+      void this.flushMarks();
       if (metrics) {
         const confirmed = new Set(result.confirmed);
         const perType = new Map<string, number>();
@@ -153,46 +197,55 @@ export class OutboxRelay {
         for (const [type, n] of perType) metrics.published.inc({ type }, n);
       }
     }
-    if (result.failed.length === 0) {
-      this.failures = 0;
-      return true;
-    }
-    const delay = this.nextBackoff();
-    this.logger.warn(
-      `${result.failed.length} of ${batch.length} messages not confirmed (${result.error ?? 'unknown'}); retrying in ${delay} ms`,
-    );
-    try {
-      await outbox.release(this.relayId, result.failed, delay);
-    } catch (err) {
-      // Not released: the lease expires instead, a little later.
-      this.logger.error(`releasing ${result.failed.length} outbox rows failed: ${errorMessage(err)}`);
-    }
-    await this.bell.sleep(delay);
-    return false;
+    if (result.failed.length === 0) return;
+    const failed = new Set(result.failed);
+    const rows = batch.filter((r) => failed.has(r.id));
+    this.logger.warn(`${rows.length} of ${batch.length} messages not confirmed (${result.error ?? 'unknown'}); each backs off on its own`);
+    await this.giveBack(rows);
+    // A closed channel fails everything: wait for the connection instead of spinning on it.
+    if (!publisher.isOpen()) await this.bell.sleep(this.backoff(this.connectionFailures++));
   }
 
-  private nextBackoff(): number {
-    const delay = Math.min(this.minBackoffMs * 2 ** this.failures, this.maxBackoffMs);
-    this.failures += 1;
-    return delay;
+  /** Failed rows go back to the store with a delay that grows with each row's own attempts. */
+  private async giveBack(rows: OutboxRecord[]): Promise<void> {
+    const byDelay = new Map<number, string[]>();
+    for (const r of rows) {
+      const delay = this.backoff(r.attempts);
+      byDelay.set(delay, [...(byDelay.get(delay) ?? []), r.id]);
+    }
+    for (const [delay, ids] of byDelay) {
+      try {
+        await this.options.outbox.release(this.relayId, ids, delay);
+      } catch (err) {
+        // Not released: the lease expires instead, a little later.
+        this.logger.error(`releasing ${ids.length} outbox rows failed: ${errorMessage(err)}`);
+      }
+    }
   }
 
-  /** Updates the outbox gauges at most once a second, off the publishing path. */
-  private refreshStats(): void {
-    const { metrics, outbox } = this.options;
-    if (!metrics || this.statsRunning || Date.now() - this.lastStatsAt < STATS_INTERVAL_MS) return;
-    this.statsRunning = true;
-    this.lastStatsAt = Date.now();
-    outbox
-      .stats()
-      .then((stats) => {
-        metrics.outboxPending.set(stats.pending);
-        metrics.outboxOldestPendingAge.set(stats.oldestPendingAt ? Math.max(0, (Date.now() - stats.oldestPendingAt.getTime()) / 1000) : 0);
-      })
-      .catch((err: unknown) => this.logger.warn(`outbox stats failed: ${errorMessage(err)}`))
-      .finally(() => {
-        this.statsRunning = false;
-      });
+  /** One bulk mark for everything confirmed since the last one; the marks of commits that arrive meanwhile wait for the next. */
+  private flushMarks(): Promise<void> {
+    if (this.marking) return this.marking;
+    if (this.toMark.length === 0) return Promise.resolve();
+    this.marking = (async () => {
+      while (this.toMark.length > 0) {
+        const ids = this.toMark;
+        this.toMark = [];
+        try {
+          await this.options.outbox.markDispatched(this.relayId, ids);
+        } catch (err) {
+          // The rows stay leased and are published again when the lease expires: duplicates the inbox absorbs.
+          this.logger.error(`marking ${ids.length} outbox rows dispatched failed: ${errorMessage(err)}`);
+        }
+      }
+    })().finally(() => {
+      this.marking = null;
+    });
+    return this.marking;
+  }
+
+  private backoff(failures: number): number {
+    return Math.min(this.minBackoffMs * 2 ** Math.min(failures, 20), this.maxBackoffMs);
   }
 }
 

@@ -1,8 +1,9 @@
 // The in-memory store adapter: the port's transactional semantics (staged writes, atomic commit, optimistic checks) in one process.
-import { Doorbell } from './doorbell';
+import { OutboxSignals } from './doorbell';
 import { ConcurrencyError, DuplicateKeyError, DuplicateMessageError } from '../errors';
 import type { Envelope } from '../envelope';
 import type {
+  FastPath,
   CollectionSpec,
   Filter,
   FindOptions,
@@ -225,8 +226,11 @@ export class MemoryStore implements Store {
       const tx = new MemTransaction(this);
       try {
         const result = await work(tx);
-        const addedOutbox = this.commit(tx);
-        if (addedOutbox) this.outbox.notify();
+        this.commit(tx);
+        this.outbox.signals.committed(
+          tx.outboxRows.map((r) => cloneDoc(r)),
+          tx.fastPath,
+        );
         return result;
       } catch (err) {
         tx.finish();
@@ -360,6 +364,8 @@ class MemTransaction implements Transaction {
   readonly writes = new Map<string, Map<string, Staged>>();
   readonly inboxRows = new Map<string, InboxRow>();
   readonly outboxRows: OutboxRecord[] = [];
+  /** The relay the rows are written leased to (null: unleased, for whoever claims them). */
+  readonly fastPath: FastPath | null;
   /** An error that aborted this unit of work (as MongoDB aborts a transaction on a write error). */
   private doomed: Error | null = null;
   private done = false;
@@ -367,13 +373,14 @@ class MemTransaction implements Transaction {
   readonly inbox: Inbox;
 
   constructor(private readonly store: MemoryStore) {
+    this.fastPath = store.outbox.signals.current();
     this.outbox = {
       add: async (envelope: Envelope) => {
         this.assertUsable();
         if (this.outboxRows.some((r) => r.id === envelope.id) || this.store.outbox.has(envelope.id)) {
           this.doom(new DuplicateKeyError('outbox', envelope.id));
         }
-        this.outboxRows.push(outboxRecordOf(envelope));
+        this.outboxRows.push(outboxRecordOf(envelope, this.fastPath));
       },
     };
     this.inbox = {
@@ -629,7 +636,7 @@ class MemoryOutbox implements OutboxStore {
   private readonly pending = new Map<string, OutboxRecord>();
   /** In dispatch order, so pruning stops at the first young row. */
   private readonly dispatched = new Map<string, OutboxRecord>();
-  private readonly doorbell = new Doorbell();
+  readonly signals = new OutboxSignals();
 
   constructor(private readonly retentionMs: number) {}
 
@@ -643,11 +650,15 @@ class MemoryOutbox implements OutboxStore {
 
   /** Wakes the relay: once per event-loop turn, however many commits or change events rang. */
   notify(): void {
-    this.doorbell.ring();
+    this.signals.doorbell.ring();
   }
 
   clearListeners(): void {
-    this.doorbell.clear();
+    this.signals.clear();
+  }
+
+  attachFastPath(fastPath: FastPath): () => void {
+    return this.signals.attach(fastPath);
   }
 
   async claim(relayId: string, batchSize: number, leaseMs: number): Promise<OutboxRecord[]> {
@@ -694,7 +705,7 @@ class MemoryOutbox implements OutboxStore {
   }
 
   onNewMessages(listener: () => void): () => void {
-    return this.doorbell.subscribe(listener);
+    return this.signals.doorbell.subscribe(listener);
   }
 
   private prune(now: number): void {

@@ -1,5 +1,5 @@
 // The MongoDB store adapter: a dedicated mongoose connection, native sessions and withTransaction, outbox and inbox collections.
-import { Doorbell } from './doorbell';
+import { OutboxSignals } from './doorbell';
 import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
 import { AppError, ConcurrencyError, DuplicateKeyError, DuplicateMessageError } from '../errors';
@@ -8,6 +8,7 @@ import { errorMessage, type Logger } from '../logger';
 import type {
   CollectionSpec,
   Filter,
+  FastPath,
   FindOptions,
   Inbox,
   IndexSpec,
@@ -282,21 +283,24 @@ export class MongoStore implements Store {
     const maxAttempts = Math.max(1, options.maxAttempts ?? this.maxAttempts);
     for (let attempt = 1; ; attempt++) {
       const session = client.startSession();
-      let addedOutbox = false;
+      let committed: MongoTransaction | null = null;
       try {
         // withTransaction itself re-runs the callback on TransientTransactionError (e.g. WriteConflict).
         const result = await session.withTransaction(
           async (s) => {
-            const tx = new MongoTransaction(db, s);
+            const tx = new MongoTransaction(db, s, this.outbox.signals.current());
             const value = await work(tx);
             // The work swallowed a failed write: the server already aborted this transaction, so do not commit.
             if (tx.failure !== null) throw tx.failure;
-            addedOutbox = tx.outboxAdded;
+            // Every event of the unit of work in one insert, just before the commit.
+            await tx.flushOutbox();
+            committed = tx;
             return value;
           },
           { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority' }, readPreference: 'primary' },
         );
-        if (addedOutbox) this.outbox.notify();
+        const tx = committed as MongoTransaction | null;
+        if (tx !== null) this.outbox.signals.committed(tx.outboxRows, tx.fastPath);
         return result;
       } catch (err) {
         const converted = convertError(err);
@@ -373,21 +377,23 @@ function findOptions(options: FindOptions | undefined): mongoose.mongo.FindOptio
 class MongoTransaction implements Transaction {
   /** The first failed server write: MongoDB aborted the transaction with it, so nothing may commit after it. */
   failure: unknown = null;
-  outboxAdded = false;
+  /** The events of this unit of work, written by `flushOutbox()` in one insert. */
+  readonly outboxRows: OutboxRecord[] = [];
   readonly outbox: OutboxWriter;
   readonly inbox: Inbox;
 
   constructor(
     private readonly db: Db,
     private readonly session: ClientSession,
+    /** The relay the rows are written leased to (null: unleased, for whoever claims them). */
+    readonly fastPath: FastPath | null,
   ) {
     this.outbox = {
       add: async (envelope: Envelope) => {
-        const { id, ...rest } = outboxRecordOf(envelope);
-        await this.write({ collection: OUTBOX_COLLECTION }, () =>
-          this.db.collection<StoredDoc>(OUTBOX_COLLECTION).insertOne({ ...rest, _id: id }, { session: this.session }),
-        );
-        this.outboxAdded = true;
+        if (this.outboxRows.some((r) => r.id === envelope.id)) {
+          throw new DuplicateKeyError(OUTBOX_COLLECTION, JSON.stringify({ _id: envelope.id }));
+        }
+        this.outboxRows.push(outboxRecordOf(envelope, this.fastPath));
       },
     };
     this.inbox = {
@@ -398,6 +404,14 @@ class MongoTransaction implements Transaction {
         );
       },
     };
+  }
+
+  async flushOutbox(): Promise<void> {
+    if (this.outboxRows.length === 0) return;
+    const docs = this.outboxRows.map(({ id, ...rest }) => ({ ...rest, _id: id }));
+    await this.write({ collection: OUTBOX_COLLECTION }, () =>
+      this.db.collection<StoredDoc>(OUTBOX_COLLECTION).insertMany(docs, { session: this.session }),
+    );
   }
 
   /**
@@ -485,7 +499,7 @@ function toRecord(raw: StoredOutbox): OutboxRecord {
 }
 
 class MongoOutbox implements OutboxStore {
-  private readonly doorbell = new Doorbell();
+  readonly signals = new OutboxSignals();
 
   constructor(private readonly db: () => Promise<Db>) {}
 
@@ -495,11 +509,15 @@ class MongoOutbox implements OutboxStore {
 
   /** Wakes the relay: once per event-loop turn, however many commits or change events rang. */
   notify(): void {
-    this.doorbell.ring();
+    this.signals.doorbell.ring();
   }
 
   clearListeners(): void {
-    this.doorbell.clear();
+    this.signals.clear();
+  }
+
+  attachFastPath(fastPath: FastPath): () => void {
+    return this.signals.attach(fastPath);
   }
 
   async claim(relayId: string, batchSize: number, leaseMs: number): Promise<OutboxRecord[]> {
@@ -551,6 +569,6 @@ class MongoOutbox implements OutboxStore {
   }
 
   onNewMessages(listener: () => void): () => void {
-    return this.doorbell.subscribe(listener);
+    return this.signals.doorbell.subscribe(listener);
   }
 }

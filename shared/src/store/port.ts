@@ -125,8 +125,21 @@ export interface OutboxStats {
   oldestPendingAt: Date | null;
 }
 
+/**
+ * The relay of this process, taking the rows of local commits straight from memory (DESIGN §5, the fast path): the
+ * store writes them already leased to `relayId` for `leaseMs`, so no other relay claims them meanwhile, and hands them
+ * over after the commit. What the fast path misses (a crash, a lost connection) is claimed once the lease expires.
+ */
+export interface FastPath {
+  relayId: string;
+  leaseMs: number;
+  committed(rows: OutboxRecord[]): void;
+}
+
 /** What the relay needs from the store. Claims are leases: an expired lease lets another relay take the rows. */
 export interface OutboxStore {
+  /** Hands the rows of every later local commit to this relay (one per store); returns the detach function. */
+  attachFastPath(fastPath: FastPath): () => void;
   claim(relayId: string, batchSize: number, leaseMs: number): Promise<OutboxRecord[]>;
   markDispatched(relayId: string, ids: string[]): Promise<void>;
   /** Gives rows back after a failed publish: attempts + 1, lease cleared after `retryAfterMs`. */

@@ -1,11 +1,11 @@
 // Builds the stored outbox row (DESIGN §5) from an envelope; shared by both store adapters.
 import type { Envelope } from '../envelope';
 import { eventCatalogue } from '../events';
-import type { OutboxRecord } from './port';
+import type { FastPath, OutboxRecord } from './port';
 import { cloneDoc } from './query';
 
 /** The outbox row of DESIGN §5 for an envelope; the exchange is unprefixed (BROKER_PREFIX belongs to messaging). */
-export function outboxRecordOf(envelope: Envelope): OutboxRecord {
+export function outboxRecordOf(envelope: Envelope, fastPath?: FastPath | null, now = Date.now()): OutboxRecord {
   const headers: OutboxRecord['headers'] = {
     version: envelope.version,
     source: envelope.source,
@@ -22,8 +22,9 @@ export function outboxRecordOf(envelope: Envelope): OutboxRecord {
     occurredAt: new Date(envelope.occurredAt),
     status: 'PENDING',
     attempts: 0,
-    lockedBy: null,
-    lockedUntil: null,
+    // Written already leased to this process's relay (the fast path), so no other relay claims it while it is published.
+    lockedBy: fastPath ? fastPath.relayId : null,
+    lockedUntil: fastPath ? new Date(now + fastPath.leaseMs) : null,
     dispatchedAt: null,
   };
 }

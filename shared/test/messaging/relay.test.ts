@@ -101,6 +101,7 @@ describe('outbox relay with the inbox, end to end', () => {
       release: (relayId, ids, retryAfterMs) => real.release(relayId, ids, retryAfterMs),
       stats: () => real.stats(),
       onNewMessages: (listener) => real.onNewMessages(listener),
+      attachFastPath: (fastPath) => real.attachFastPath(fastPath),
     };
     const relay = new OutboxRelay({
       connection: producer.connection,
