@@ -80,6 +80,7 @@ function countingOutbox(inner: OutboxStore, total: number): { outbox: OutboxStor
     release: (relayId, ids, retryAfterMs) => inner.release(relayId, ids, retryAfterMs),
     stats: () => inner.stats(),
     onNewMessages: (listener) => inner.onNewMessages(listener),
+    attachFastPath: (fastPath) => inner.attachFastPath(fastPath),
   };
   return { outbox, done };
 }

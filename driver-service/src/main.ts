@@ -21,7 +21,7 @@ import { recordRatingOnRideRated } from './handlers/recordRatingOnRideRated';
 import { reserveDriverOnRideRequested } from './handlers/reserveDriverOnRideRequested';
 import { startTripOnRideConfirmed } from './handlers/startTripOnRideConfirmed';
 import { mountDriverRoutes } from './http/routes';
-import { collections } from './store/collections';
+import { collections, driverLedger } from './store/collections';
 
 export const configSchema = baseConfigSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(3002),
@@ -59,6 +59,7 @@ export function definition(config: DriverServiceConfig): ServiceDefinition {
     exchange: exchanges.driver,
     database: 'drivers',
     collections,
+    ledgers: [driverLedger(config.CURRENCY)],
     subscriptions: subscriptions(handlerDeps(config)),
     routes: (router, deps) => mountDriverRoutes(router, { ...deps, currency: config.CURRENCY }),
   };

@@ -15,13 +15,15 @@ import {
   type PayloadOf,
   type PersonRef,
   type Store,
+  foldLedger,
+  readSummary,
 } from '@ridehail/shared';
 import { newDriver, type Driver, type NewDriver } from '../src/domain/driver';
 import type { LatLng } from '../src/domain/geo';
 import { emptySummary, type DriverTripSummary } from '../src/domain/summary';
 import type { RideAssignment } from '../src/domain/trip';
 import { subscriptions } from '../src/main';
-import { collections, drivers, driverTripSummaries, rideAssignments } from '../src/store/collections';
+import { collections, driverLedger, drivers, driverTripSummaries, rideAssignments } from '../src/store/collections';
 
 export const CENTRE: LatLng = { lat: 52.52, lng: 13.405 };
 
@@ -160,8 +162,14 @@ export class DriverHarness {
     return this.store.read(rideAssignments).get(rideId);
   }
 
+  /** Folds every ledger row into the stored summaries, as the service does shortly after each change. */
+  async fold(): Promise<void> {
+    while ((await foldLedger(this.store, driverLedger('EUR'))) > 0);
+  }
+
+  /** The driver's summary as GET answers it: the stored document and the ledger rows not folded yet. */
   async summary(driverId: string): Promise<DriverTripSummary | null> {
-    return this.store.read(driverTripSummaries).get(driverId);
+    return readSummary(this.store, driverLedger('EUR'), driverId);
   }
 
   /** Every event driver-service has emitted so far, in outbox order. */

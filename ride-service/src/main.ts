@@ -20,7 +20,7 @@ import { recordFareOnFareCalculated } from './handlers/recordFareOnFareCalculate
 import { recordPaymentOnPaymentCaptured } from './handlers/recordPaymentOnPaymentCaptured';
 import { rejectRideOnDriverUnavailable } from './handlers/rejectRideOnDriverUnavailable';
 import { mountRoutes } from './http/routes';
-import { rideCollections } from './store/collections';
+import { rideCollections, riderLedger } from './store/collections';
 
 export const SERVICE_NAME = 'ride-service';
 
@@ -31,7 +31,8 @@ export type RideServiceConfig = z.infer<typeof configSchema>;
 
 /**
  * Reacts to → does (emits). HTTP: POST /rides → ride.requested; cancel → ride.cancelled; complete → ride.completed;
- * rating → ride.rated. Every change below also moves the rider's trip summary in the same transaction.
+ * rating → ride.rated. Every change below also records, in the same transaction, a ledger row that the service folds
+ * into the rider's trip summary shortly after.
  */
 export function subscriptions(deps: HandlerDeps): ServiceDefinition['subscriptions'] {
   return [
@@ -57,6 +58,7 @@ export function definition(config: RideServiceConfig): ServiceDefinition {
     exchange: exchanges.ride,
     database: 'rides',
     collections: rideCollections,
+    ledgers: [riderLedger(config.CURRENCY)],
     subscriptions: subscriptions(deps),
     routes: (router, routeDeps) => mountRoutes(router, { ...routeDeps, currency: config.CURRENCY }),
   };

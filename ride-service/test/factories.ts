@@ -14,12 +14,14 @@ import {
   type OutboxRecord,
   type PayloadOf,
   type PersonRef,
+  foldLedger,
+  readSummary,
 } from '@ridehail/shared';
 import { subscriptions as serviceSubscriptions } from '../src/main';
 import { requestRide, type Change, type Decision, type Ride } from '../src/domain/ride';
 import { newRider, type Rider } from '../src/domain/rider';
 import { emptySummary } from '../src/domain/tripHistory';
-import { rideCollections, riders, riderSummaries, rides } from '../src/store/collections';
+import { rideCollections, riderLedger, riders, riderSummaries, rides } from '../src/store/collections';
 import { saveRideChange } from '../src/store/rideWrites';
 
 export const CURRENCY = 'EUR';
@@ -171,8 +173,14 @@ export class Harness {
     return ride;
   }
 
+  /** The rider's summary as GET answers it: the stored document and the ledger rows not folded yet. */
   summary(riderId: string) {
-    return this.store.read(riderSummaries).get(riderId);
+    return readSummary(this.store, riderLedger(CURRENCY), riderId);
+  }
+
+  /** Folds every ledger row into the stored summaries, as the service does shortly after each change. */
+  async fold(): Promise<void> {
+    while ((await foldLedger(this.store, riderLedger(CURRENCY))) > 0);
   }
 
   /** Takes every event waiting in the outbox (marking it sent), oldest first. */

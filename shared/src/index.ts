@@ -6,6 +6,7 @@ export * from './config';
 export * from './logger';
 export * from './metrics';
 export * from './store/port';
+export * from './store/summaryLedger';
 export * from './messaging/handler';
 export * from './messaging/dispatch';
 export * from './waitFor';

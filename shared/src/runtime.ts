@@ -9,6 +9,7 @@ import { MessageConsumer } from './messaging/consumer';
 import { OutboxRelay } from './messaging/relay';
 import { createMetrics } from './metrics';
 import { createStore } from './store/factory';
+import { LedgerFolder } from './store/summaryLedger';
 
 export async function startService(def: ServiceDefinition, options: RuntimeOptions): Promise<RunningService> {
   const { config } = options;
@@ -17,7 +18,9 @@ export async function startService(def: ServiceDefinition, options: RuntimeOptio
 
   const store = options.store ?? createStore({ mongoUrl: config.MONGO_URL, dbName: `${config.MONGO_DB_PREFIX}${def.database}`, logger });
   // Collections and indexes exist before any transaction runs (real MongoDB may refuse to create them inside one).
-  await store.init(def.collections);
+  const ledgers = def.ledgers ?? [];
+  await store.init([...def.collections, ...ledgers.map((l) => l.entries)]);
+  const folders = ledgers.map((ledger) => new LedgerFolder({ store, ledger, logger }));
   logger.info(`store ready: ${store.description}`);
   metrics.readOutboxFrom(() => store.outbox.stats());
 
@@ -55,6 +58,7 @@ export async function startService(def: ServiceDefinition, options: RuntimeOptio
   });
   relay.start();
   connection.start();
+  for (const f of folders) f.start();
 
   const readiness = async (): Promise<boolean> => {
     if (!topologyReady || !connection.isConnected()) return false;
@@ -82,6 +86,7 @@ export async function startService(def: ServiceDefinition, options: RuntimeOptio
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await consumer.stop();
+      for (const f of folders) await f.stop();
       await relay.stop();
       await closed;
       await connection.close();

@@ -45,7 +45,7 @@ export function contribution(trip: RideAssignment | null): TripContribution {
   };
 }
 
-function contributionTo(driverId: string, trip: RideAssignment | null): TripContribution {
+export function contributionTo(driverId: string, trip: RideAssignment | null): TripContribution {
   return trip !== null && trip.driverId === driverId ? contribution(trip) : noContribution;
 }
 
@@ -78,6 +78,11 @@ export function applyTripChange(
   const old = contributionTo(summary.id, before);
   const now = contributionTo(summary.id, after);
   if (sameContribution(old, now)) return null;
+  return applyContribution(summary, old, now);
+}
+
+/** The summary after one trip's contribution moved from `old` to `now` (what the ledger keeps of a change). */
+export function applyContribution(summary: DriverTripSummary, old: TripContribution, now: TripContribution): DriverTripSummary {
   return {
     ...summary,
     completed: summary.completed + now.completed - old.completed,

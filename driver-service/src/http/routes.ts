@@ -1,5 +1,6 @@
 // driver-service's HTTP API (DESIGN §3, §9): drivers, their positions, and their trip history.
 import {
+  readSummary,
   decodeCursor,
   NotFoundError,
   parseBody,
@@ -14,7 +15,7 @@ import type { Router } from 'express';
 import { newDriver, relocate, type Driver } from '../domain/driver';
 import { emptySummary, summaryView } from '../domain/summary';
 import type { RideAssignment } from '../domain/trip';
-import { drivers, driverTripSummaries, rideAssignments } from '../store/collections';
+import { driverLedger, drivers, driverTripSummaries, rideAssignments } from '../store/collections';
 import { timeOrderedId } from './ids';
 import { createDriverBody, driverIdParams, driverJson, listDriversQuery, locationBody, tripJson, tripsQuery } from './schemas';
 
@@ -90,7 +91,7 @@ export function mountDriverRoutes(router: Router, deps: DriverRouteDeps): void {
       const before = query.before === undefined ? undefined : decodeCursor(query.before);
       const driver = await store.read(drivers).get(id);
       if (driver === null) throw new NotFoundError('driver', id);
-      const summary = (await store.read(driverTripSummaries).get(id)) ?? emptySummary(id, deps.currency);
+      const summary = (await readSummary(store, driverLedger(deps.currency), id)) ?? emptySummary(id, deps.currency);
       const filter: Filter<RideAssignment> = before === undefined ? { driverId: id } : { driverId: id, sortKey: { $lt: before } };
       const rows = await store.read(rideAssignments).find(filter, { sort: [{ field: 'sortKey', direction: -1 }], limit: query.limit + 1 });
       const page = toPage(rows, query.limit, (t) => t.sortKey ?? '');

@@ -1,7 +1,7 @@
 // The collections driver-service owns in its `drivers` database, with the indexes its queries need.
-import { defineCollection } from '@ridehail/shared';
+import { defineCollection, defineSummaryLedger, type SummaryLedger } from '@ridehail/shared';
 import type { Driver } from '../domain/driver';
-import type { DriverTripSummary } from '../domain/summary';
+import { applyContribution, emptySummary, type DriverTripSummary, type TripContribution } from '../domain/summary';
 import type { RideAssignment } from '../domain/trip';
 
 export const drivers = defineCollection<Driver>('drivers', [
@@ -18,5 +18,24 @@ export const rideAssignments = defineCollection<RideAssignment>('rideAssignments
 
 /** The driver trip-history view: one precomputed summary per driver (id = driver id). */
 export const driverTripSummaries = defineCollection<DriverTripSummary>('driverTripSummaries');
+
+const ledgers = new Map<string, SummaryLedger<DriverTripSummary, TripContribution>>();
+
+/**
+ * The driver summaries' ledger: a trip change adds one row in the trip's transaction, folded into the summary shortly
+ * after (DESIGN §9). `currency` is that of a summary the fold has to create (drivers get theirs at POST /drivers).
+ */
+export function driverLedger(currency: string): SummaryLedger<DriverTripSummary, TripContribution> {
+  let ledger = ledgers.get(currency);
+  if (!ledger) {
+    ledger = defineSummaryLedger<DriverTripSummary, TripContribution>({
+      summaries: driverTripSummaries,
+      empty: (driverId) => emptySummary(driverId, currency),
+      apply: applyContribution,
+    });
+    ledgers.set(currency, ledger);
+  }
+  return ledger;
+}
 
 export const collections = [drivers, rideAssignments, driverTripSummaries];

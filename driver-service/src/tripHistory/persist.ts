@@ -1,8 +1,8 @@
-// Saves a changed trip and moves its driver's summary by the trip's change of contribution, in the caller's unit of work.
-import type { Transaction } from '@ridehail/shared';
-import { applyTripChange, emptySummary } from '../domain/summary';
+// Saves a changed trip and records its change of contribution for its driver's summary, in the caller's unit of work.
+import { recordTripChange, type Transaction } from '@ridehail/shared';
+import { contributionTo, sameContribution } from '../domain/summary';
 import type { RideAssignment } from '../domain/trip';
-import { driverTripSummaries, rideAssignments } from '../store/collections';
+import { driverLedger, rideAssignments } from '../store/collections';
 
 /** `before` is the record as loaded (null when new); `after` the domain's next state, carrying `before`'s version. */
 export async function saveTrip(
@@ -14,11 +14,9 @@ export async function saveTrip(
   const trips = tx.repo(rideAssignments);
   const saved = before === null ? await trips.insert(after) : await trips.update(after);
   if (after.driverId === undefined) return saved;
-  const summaries = tx.repo(driverTripSummaries);
-  const stored = await summaries.get(after.driverId);
-  const next = applyTripChange(stored ?? emptySummary(after.driverId, currency), before, after);
-  if (next === null) return saved;
-  if (stored === null) await summaries.insert(next);
-  else await summaries.update(next);
+  const sub = contributionTo(after.driverId, before);
+  const add = contributionTo(after.driverId, after);
+  // A change that moves none of the driver's totals (e.g. a step with no driver yet) needs no ledger row.
+  if (!sameContribution(sub, add)) await recordTripChange(tx, driverLedger(currency), after.driverId, sub, add);
   return saved;
 }

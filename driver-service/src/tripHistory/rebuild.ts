@@ -1,7 +1,7 @@
 // Recomputes every driver's trip-history summary from the trip records, reports each drift, and repairs it when asked.
-import type { Drift, Logger, RebuildOptions, Store } from '@ridehail/shared';
+import { summaryInTx, type Drift, type Logger, type RebuildOptions, type Store } from '@ridehail/shared';
 import { emptySummary, recompute, totalsOf, withTotals, type SummaryTotals } from '../domain/summary';
-import { drivers, driverTripSummaries, rideAssignments } from '../store/collections';
+import { driverLedger, drivers, driverTripSummaries, rideAssignments } from '../store/collections';
 
 const fields: { field: string; of: (t: SummaryTotals) => unknown }[] = [
   { field: 'completed', of: (t) => t.completed },
@@ -21,8 +21,8 @@ export async function rebuildDriverTripHistory(store: Store, logger: Logger, opt
   for (const person of [...people].sort()) {
     const found = await store.run(async (tx) => {
       const trips = await tx.repo(rideAssignments).find({ driverId: person });
-      const summaries = tx.repo(driverTripSummaries);
-      const stored = await summaries.get(person);
+      // The summary as readers see it: the stored document and the ledger rows not folded into it yet.
+      const { summary: stored, replace } = await summaryInTx(tx, driverLedger(options.currency ?? 'EUR'), person);
       // A missing summary reads as zeros (that is what GET answers), so only non-zero totals make it a drift.
       const current = stored ?? emptySummary(person, options.currency ?? firstCurrency(trips) ?? 'EUR');
       const recomputed = recompute(person, trips);
@@ -31,9 +31,7 @@ export async function rebuildDriverTripHistory(store: Store, logger: Logger, opt
         .filter(({ of }) => of(storedTotals) !== of(recomputed))
         .map(({ field, of }) => ({ person, field, stored: of(storedTotals), recomputed: of(recomputed) }));
       if (diff.length > 0 && options.repair) {
-        const repaired = withTotals(current, recomputed);
-        if (stored === null) await summaries.insert(repaired);
-        else await summaries.update(repaired);
+        await replace(withTotals(current, recomputed));
       }
       return diff;
     });

@@ -63,8 +63,11 @@ export function emptySummary(riderId: string, currency: string): RiderSummary {
 
 /** The summary after one trip changed from `before` (null: the trip is new) to `after`; the version is the store's business. */
 export function applyTripChange(summary: RiderSummary, before: Ride | null, after: Ride): RiderSummary {
-  const add = contribution(after);
-  const sub = contribution(before);
+  return applyContribution(summary, contribution(before), contribution(after));
+}
+
+/** The summary after one trip's contribution moved from `sub` to `add` (what the ledger keeps of a change). */
+export function applyContribution(summary: RiderSummary, sub: Contribution, add: Contribution): RiderSummary {
   return {
     ...summary,
     requested: summary.requested + add.requested - sub.requested,

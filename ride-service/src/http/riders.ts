@@ -1,6 +1,7 @@
 // Rider routes: create, read, and the rider's trip history view (DESIGN §9).
 import { randomUUID } from 'node:crypto';
 import {
+  readSummary,
   decodeCursor,
   NotFoundError,
   parseBody,
@@ -15,7 +16,7 @@ import type { Router } from 'express';
 import type { Ride } from '../domain/ride';
 import { newRider } from '../domain/rider';
 import { emptySummary, totalsOf, tripOf } from '../domain/tripHistory';
-import { riders, riderSummaries, rides } from '../store/collections';
+import { riderLedger, riders, riderSummaries, rides } from '../store/collections';
 import { clockOf, type RideRouteDeps } from './deps';
 import { createRiderSchema, idParamsSchema } from './schemas';
 import { riderView } from './views';
@@ -58,7 +59,7 @@ export function mountRiderRoutes(router: Router, deps: RideRouteDeps): void {
       const query = parseQuery(tripPageQuerySchema, req.query);
       const before = query.before === undefined ? undefined : decodeCursor(query.before);
       // One document read answers the totals; only a rider without a summary costs a second read (to tell 404 apart).
-      let summary = await store.read(riderSummaries).get(id);
+      let summary = await readSummary(store, riderLedger(deps.currency), id);
       if (summary === null) {
         if ((await store.read(riders).get(id)) === null) throw new NotFoundError('rider', id);
         summary = emptySummary(id, deps.currency);

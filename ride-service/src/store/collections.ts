@@ -1,9 +1,9 @@
 // ride-service's collections in its `rides` database, with the indexes its queries use.
-import { defineCollection } from '@ridehail/shared';
+import { defineCollection, defineSummaryLedger, type SummaryLedger } from '@ridehail/shared';
 import type { IdempotencyRecord } from '../domain/idempotency';
 import type { Ride } from '../domain/ride';
 import type { Rider } from '../domain/rider';
-import type { RiderSummary } from '../domain/tripHistory';
+import { applyContribution, emptySummary, type Contribution, type RiderSummary } from '../domain/tripHistory';
 
 export const riders = defineCollection<Rider>('riders');
 
@@ -16,6 +16,26 @@ export const rides = defineCollection<Ride>('rides', [
 
 /** One stored summary per rider (id = riderId): the trip history view, read in one document read. */
 export const riderSummaries = defineCollection<RiderSummary>('riderSummaries');
+
+const ledgers = new Map<string, SummaryLedger<RiderSummary, Contribution>>();
+
+/**
+ * The rider summaries' ledger: each change of a ride adds one row in the ride's transaction, folded into the summary
+ * shortly after, so a rider's rides in flight never contend on the summary (DESIGN §9). `currency` is that of a summary
+ * the fold has to create (riders get theirs at POST /riders).
+ */
+export function riderLedger(currency: string): SummaryLedger<RiderSummary, Contribution> {
+  let ledger = ledgers.get(currency);
+  if (!ledger) {
+    ledger = defineSummaryLedger<RiderSummary, Contribution>({
+      summaries: riderSummaries,
+      empty: (riderId) => emptySummary(riderId, currency),
+      apply: applyContribution,
+    });
+    ledgers.set(currency, ledger);
+  }
+  return ledger;
+}
 
 export const idempotencyKeys = defineCollection<IdempotencyRecord>('idempotencyKeys', [
   // Keys are kept at least 24 h: the record says until when, and MongoDB's TTL monitor removes it after.

@@ -1,7 +1,7 @@
 // Recomputes every rider summary from the rides themselves, reports each drift and (with repair) writes the recomputation back.
-import type { Drift, Logger, RebuildOptions, Store } from '@ridehail/shared';
+import { summaryInTx, type Drift, type Logger, type RebuildOptions, type Store } from '@ridehail/shared';
 import { recomputeSummary, summaryDrifts } from '../domain/tripHistory';
-import { riders, riderSummaries, rides } from '../store/collections';
+import { riderLedger, riders, riderSummaries, rides } from '../store/collections';
 
 export async function rebuildRiderTripHistory(store: Store, logger: Logger, options: RebuildOptions): Promise<Drift[]> {
   const currency = options.currency ?? 'EUR';
@@ -13,15 +13,12 @@ export async function rebuildRiderTripHistory(store: Store, logger: Logger, opti
   for (const riderId of [...people].sort()) {
     // One transaction per rider: a trip change racing the repair moves the summary's version and the repair runs again.
     const found = await store.run(async (tx) => {
-      const summaries = tx.repo(riderSummaries);
-      const stored = await summaries.get(riderId);
+      // The summary as readers see it: the stored document and the ledger rows not folded into it yet.
+      const { summary: stored, replace } = await summaryInTx(tx, riderLedger(currency), riderId);
       const trips = await tx.repo(rides).find({ riderId });
       const recomputed = recomputeSummary(riderId, trips, stored?.spent.currency ?? currency);
       const fieldDrifts = summaryDrifts(stored, recomputed);
-      if (options.repair && fieldDrifts.length > 0) {
-        if (stored === null) await summaries.insert(recomputed);
-        else await summaries.update({ ...recomputed, version: stored.version });
-      }
+      if (options.repair && fieldDrifts.length > 0) await replace(recomputed);
       return fieldDrifts.map((d): Drift => ({ person: riderId, ...d }));
     });
     for (const drift of found) {

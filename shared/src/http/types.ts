@@ -5,6 +5,7 @@ import type { ExchangeName } from '../events';
 import type { Logger } from '../logger';
 import type { AnySubscription } from '../messaging/handler';
 import type { CollectionSpec, Store } from '../store/port';
+import type { AnySummaryLedger } from '../store/summaryLedger';
 
 export type ServiceName = 'ride-service' | 'driver-service' | 'payment-service' | 'notification-service';
 
@@ -26,6 +27,8 @@ export interface ServiceDefinition {
   subscriptions: AnySubscription[];
   /** Mounts the service's routes (healthz/readyz/metrics are added by the runtime). */
   routes(router: Router, deps: RouteDeps): void;
+  /** Summaries kept from ledger rows (DESIGN §9): their collections are created and a folder runs in every process. */
+  ledgers?: AnySummaryLedger[];
   /** Optional extra readiness check (e.g. SMTP), besides store and broker. */
   extraReadiness?: () => Promise<boolean>;
   /** Optional hook run at stop, after consumers and relay stopped (e.g. close an SMTP transport). */

@@ -92,6 +92,7 @@ describe('driver-service trip history', () => {
       const rideId = await requestedAndConfirmed(h, driver);
       await h.deliver(rideCompleted(rideId, ref(driver), COMPLETED_AT));
       await h.deliver(paymentCaptured(rideId, driver.id, 700, CAPTURED_AT));
+      await h.fold();
       await h.store.run(async (tx) => {
         const s = await tx.repo(driverTripSummaries).get(driver.id);
         await tx.repo(driverTripSummaries).update({ ...s!, completed: 3, earnings: { amount: 1, currency: 'EUR' } });
@@ -114,6 +115,7 @@ describe('driver-service trip history', () => {
       const driver = await h.seedDriver();
       const idle = await h.seedDriver({ location: { lat: 0, lng: 0 } });
       await requestedAndConfirmed(h, driver);
+      await h.fold();
       await h.store.run(async (tx) => {
         await tx.repo(driverTripSummaries).deleteMany({ id: { $in: [driver.id, idle.id] } });
       });

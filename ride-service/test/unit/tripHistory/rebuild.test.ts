@@ -27,6 +27,7 @@ describe('rebuildRiderTripHistory', () => {
     await h.deliver(paymentAuthorized(ride));
     await h.deliver(paymentCaptured(ride, 900));
     const good = await h.summary(rider.id);
+    await h.fold();
     await h.store.run(async (tx) => {
       const s = await tx.repo(riderSummaries).get(rider.id);
       await tx.repo(riderSummaries).update({ ...s!, requested: 5, spent: { amount: 1, currency: 'EUR' } });
@@ -44,6 +45,7 @@ describe('rebuildRiderTripHistory', () => {
   it('only reports without repair', async () => {
     const rider = await h.seedRider();
     const ride = await h.seedRide(rider);
+    await h.fold();
     await h.store.run(async (tx) => {
       await tx.repo(riderSummaries).deleteMany({ id: rider.id });
     });
@@ -60,6 +62,7 @@ describe('rebuildRiderTripHistory', () => {
     const rider = aRider();
     await h.seedRider(rider);
     await h.seedRide(rider);
+    await h.fold();
     await h.store.run((tx) => tx.repo(riderSummaries).deleteMany({ id: rider.id }));
     await rebuildRiderTripHistory(h.store, silentLogger, { repair: true });
     expect(await h.summary(rider.id)).to.include({ requested: 1 });
