@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics';
 import type { Store } from '../store/port';
 import type { AmqpConnectionManager } from './connection';
 import { dispatch } from './dispatch';
+import { SagaLanes } from './lanes';
 import type { AnySubscription } from './handler';
 import { ConfirmPublisher, HEADER_ATTEMPTS, HEADER_CAUSATION_ID, HEADER_LAST_ERROR, HEADER_PARKING_REASON } from './publisher';
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAYS_MS, declareServiceTopology, names, retryLevel, type ServiceNames } from './topology';
@@ -56,6 +57,7 @@ export class MessageConsumer {
   private readonly prefetch: number;
   private readonly logger: Logger;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly sagaLanes = new SagaLanes();
   private unregister: (() => void) | null = null;
   private channel: ConfirmChannel | null = null;
   private consumerTag: string | null = null;
@@ -187,15 +189,17 @@ export class MessageConsumer {
     const timer = this.options.metrics?.handlerDuration.startTimer({ type: envelope.type, handler: subscription.name });
     let outcome: Awaited<ReturnType<typeof dispatch>>;
     try {
-      outcome = await dispatch({
-        store: this.options.store,
-        consumer: this.options.service,
-        envelope,
-        subscription,
-        attempt,
-        maxAttempts: this.maxAttempts,
-        logger: this.options.logger,
-      });
+      outcome = await this.sagaLanes.run(envelope.correlationId, () =>
+        dispatch({
+          store: this.options.store,
+          consumer: this.options.service,
+          envelope,
+          subscription,
+          attempt,
+          maxAttempts: this.maxAttempts,
+          logger: this.options.logger,
+        }),
+      );
     } catch (err) {
       timer?.();
       const reason = truncate(errorMessage(err));
