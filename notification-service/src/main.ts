@@ -36,6 +36,8 @@ export const configSchema = baseConfigSchema.extend({
   ),
   MAIL_FROM: z.string().min(3).default('RideHail <no-reply@ridehail.example>'),
   SMTP_TIMEOUT_MS: z.coerce.number().int().min(100).default(10000),
+  /** How long one delivery holds a notification while it sends; another delivery of the same fact waits for it. */
+  SEND_LEASE_MS: z.coerce.number().int().min(1000).default(30000),
 });
 export type NotificationConfig = z.infer<typeof configSchema>;
 
@@ -61,7 +63,7 @@ export function definition(config: NotificationConfig, overrides: NotificationOv
   const logger = createLogger('notification-service', config.LOG_LEVEL);
   const mailer =
     overrides.mailer ?? createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, logger, timeoutMs: config.SMTP_TIMEOUT_MS });
-  const deps: NotificationHandlerDeps = { mailer };
+  const deps: NotificationHandlerDeps = { mailer, sendLeaseMs: config.SEND_LEASE_MS };
   return {
     name: 'notification-service',
     exchange: exchanges.notification,

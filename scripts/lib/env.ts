@@ -22,6 +22,8 @@ export const scriptEnvSchema = baseConfigSchema
     // Handed on to the services the scripts start, so they accept exactly what the services accept.
     SMTP_URL: notificationConfigSchema.shape.SMTP_URL,
     DRIVER_SEARCH_RADIUS_KM: z.preprocess(emptyAsUndefined, driverConfigSchema.shape.DRIVER_SEARCH_RADIUS_KM),
+    /** A directory for a CPU profile of each service process (`node --cpu-prof`), e.g. while `npm run bench` runs. */
+    STACK_CPU_PROF_DIR: optionalText,
     /** How `npm run stack` runs the services: compiled dist, TypeScript through tsx, or dist when it is up to date. */
     STACK_RUNTIME: z.preprocess(emptyAsUndefined, z.enum(['auto', 'dist', 'tsx']).default('auto')),
     /** Running services to use instead of http://127.0.0.1:3001-3004 (the defaults live in services.ts). */

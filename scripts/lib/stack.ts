@@ -132,9 +132,11 @@ export function chooseRuntime(service: ServiceInfo, wanted: Runtime = 'auto'): '
 }
 
 function commandFor(service: ServiceInfo, runtime: 'dist' | 'tsx'): string[] {
-  if (runtime === 'dist') return [path.join(service.dir, 'dist', 'main.js')];
+  const profDir = scriptEnv().STACK_CPU_PROF_DIR;
+  const profile = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${service.name}.${Date.now()}.cpuprofile`] : [];
+  if (runtime === 'dist') return [...profile, path.join(service.dir, 'dist', 'main.js')];
   // One node process with tsx's loader (not the tsx CLI, which would add a process between us and the service).
-  return ['--import', 'tsx', path.join(service.dir, 'src', 'main.ts')];
+  return [...profile, '--import', 'tsx', path.join(service.dir, 'src', 'main.ts')];
 }
 
 const live = new Set<ChildProcess>();

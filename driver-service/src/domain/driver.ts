@@ -53,10 +53,14 @@ export function holds(driver: Driver, rideId: string): boolean {
   return driver.currentRideId === rideId && (driver.status === 'RESERVED' || driver.status === 'ON_TRIP');
 }
 
-/** RESERVED for this ride → ON_TRIP; anything else (another ride, already on trip, released) is no change. */
-export function startTrip(driver: Driver, rideId: string, at: string): Driver | null {
-  if (driver.status !== 'RESERVED' || driver.currentRideId !== rideId) return null;
-  return { ...driver, status: 'ON_TRIP', updatedAt: at };
+/** The guard of the one conditional update that starts a trip: only a driver RESERVED for this very ride moves. */
+export function onTripGuard(driverId: string, rideId: string): Pick<Driver, 'id' | 'status' | 'currentRideId'> {
+  return { id: driverId, status: 'RESERVED', currentRideId: rideId };
+}
+
+/** What that update writes. */
+export function onTripChange(at: string): Pick<Driver, 'status' | 'updatedAt'> {
+  return { status: 'ON_TRIP', updatedAt: at };
 }
 
 /** Frees a driver that holds this ride; a driver already freed, or holding another ride, is never touched. */

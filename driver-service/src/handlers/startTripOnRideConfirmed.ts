@@ -1,6 +1,6 @@
 // ride.confirmed → the trip is CONFIRMED and its driver ON_TRIP (only a driver still reserved for that ride).
 import { transactional, type EventHandler } from '@ridehail/shared';
-import { startTrip } from '../domain/driver';
+import { onTripChange, onTripGuard } from '../domain/driver';
 import { confirm } from '../domain/trip';
 import { drivers, rideAssignments } from '../store/collections';
 import { saveTrip } from '../tripHistory/persist';
@@ -19,13 +19,10 @@ export function startTripOnRideConfirmed(deps: HandlerDeps): EventHandler<'ride.
       return;
     }
     await saveTrip(uow.tx, trip, next, deps.currency);
-    const repo = uow.tx.repo(drivers);
-    const driver = await repo.get(next.driverId);
-    const onTrip = driver === null ? null : startTrip(driver, p.rideId, ctx.envelope.occurredAt);
-    if (onTrip === null) {
-      ctx.logger.warn(`driver ${next.driverId} is not reserved for ride ${p.rideId}; left as it is`);
-      return;
-    }
-    await repo.update(onTrip);
+    // The guard is in the update's filter: one round trip, and a driver released or moved on meanwhile is left alone.
+    const onTrip = await uow.tx
+      .repo(drivers)
+      .findOneAndUpdate(onTripGuard(next.driverId, p.rideId), onTripChange(ctx.envelope.occurredAt));
+    if (onTrip === null) ctx.logger.warn(`driver ${next.driverId} is not reserved for ride ${p.rideId}; left as it is`);
   });
 }

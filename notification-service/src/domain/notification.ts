@@ -28,12 +28,23 @@ export interface Notification extends Versioned {
    */
   outcomeEmitted?: OutcomeType;
   smtpMessageId?: string;
+  /**
+   * Who is sending it right now, and until when (DESIGN §5, leased external effects): a second delivery of the same
+   * fact that finds a live lease waits for it instead of sending again. Cleared by the outcome.
+   */
+  sendLease?: SendLease;
   /** The message that first asked for this notification. */
   causationId: string;
   createdAt: string;
   updatedAt: string;
   sentAt?: string;
   failedAt?: string;
+}
+
+export interface SendLease {
+  holder: string;
+  /** ISO 8601; after it, the holder counts as gone (a crash mid-send) and another delivery may send. */
+  until: string;
 }
 
 /** One email a consumed event asks for. */
@@ -106,7 +117,8 @@ export function planReceipt(p: PayloadOf<'ride.completed'>): PlannedEmail[] {
 
 // ---- the record's life --------------------------------------------------------------------------------------------
 
-export function newNotification(planned: PlannedEmail, causationId: string, at: string): Notification {
+/** A new record, already leased to the delivery that creates it (it sends right after the commit). */
+export function newNotification(planned: PlannedEmail, causationId: string, at: string, lease?: SendLease): Notification {
   const email = render(planned.data);
   return {
     id: notificationIdFor(planned.rideId, planned.recipient.email, email.template),
@@ -123,7 +135,29 @@ export function newNotification(planned: PlannedEmail, causationId: string, at: 
     causationId,
     createdAt: at,
     updatedAt: at,
+    ...(lease ? { sendLease: lease } : {}),
   };
+}
+
+export type LeaseDecision =
+  | { kind: 'leased'; notification: Notification }
+  | { kind: 'busy'; holder: string; until: string }
+  | { kind: 'done' };
+
+/** May this delivery send `n` now? Only when it is not SENT and nobody else holds a live lease on it. */
+export function leaseForSending(n: Notification, lease: SendLease, at: string): LeaseDecision {
+  if (!needsSending(n)) return { kind: 'done' };
+  const held = n.sendLease;
+  if (held !== undefined && held.holder !== lease.holder && Date.parse(held.until) > Date.parse(at)) {
+    return { kind: 'busy', holder: held.holder, until: held.until };
+  }
+  return { kind: 'leased', notification: { ...n, sendLease: lease, updatedAt: at } };
+}
+
+/** The record without its lease: every outcome ends the sending. */
+function unleased(n: Notification): Notification {
+  const { sendLease: _ended, ...rest } = n;
+  return rest;
 }
 
 /** A SENT record is never sent again; PENDING and FAILED ones may be (a redelivery may retry a FAILED one). */
@@ -146,7 +180,7 @@ export function markSent(n: Notification, smtpMessageId: string, at: string): Tr
   if (n.status === 'SENT') return null;
   const event = n.outcomeEmitted === undefined ? outcome(n, 'notification.sent') : null;
   const notification: Notification = {
-    ...n,
+    ...unleased(n),
     status: 'SENT',
     attempts: n.attempts + 1,
     smtpMessageId,
@@ -162,7 +196,7 @@ export function markFailed(n: Notification, error: string, at: string): Transiti
   if (n.status === 'SENT') return null;
   const event = n.outcomeEmitted === undefined ? outcome(n, 'notification.failed', error) : null;
   const notification: Notification = {
-    ...n,
+    ...unleased(n),
     status: 'FAILED',
     attempts: n.attempts + 1,
     lastError: error,
@@ -176,5 +210,5 @@ export function markFailed(n: Notification, error: string, at: string): Transiti
 /** A failed try with attempts left: the status stays as it is (the message will be retried), the error is kept. */
 export function noteFailedAttempt(n: Notification, error: string, at: string): Transition {
   if (n.status === 'SENT') return null;
-  return { notification: { ...n, attempts: n.attempts + 1, lastError: error, updatedAt: at }, event: null };
+  return { notification: { ...unleased(n), attempts: n.attempts + 1, lastError: error, updatedAt: at }, event: null };
 }

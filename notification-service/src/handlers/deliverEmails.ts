@@ -1,5 +1,7 @@
 // The one delivery procedure every notification handler uses: records first, SMTP outside any transaction, outcomes after.
+import { randomUUID } from 'node:crypto';
 import {
+  ConcurrencyError,
   DuplicateKeyError,
   createEnvelope,
   errorMessage,
@@ -9,12 +11,13 @@ import {
   type Transaction,
 } from '@ridehail/shared';
 import {
+  leaseForSending,
   markFailed,
   markSent,
-  needsSending,
   newNotification,
   noteFailedAttempt,
   type Notification,
+  type SendLease,
   type NotificationEvent,
   type PlannedEmail,
 } from '../domain/notification';
@@ -33,24 +36,33 @@ export class EmailNotSentError extends Error {
   }
 }
 
+/** Thrown when another delivery of the same fact holds the lease on a record: the message comes back after a delay. */
+export class EmailInProgressError extends Error {
+  constructor(busy: Array<{ id: string; until: string }>) {
+    super(`another delivery is sending ${busy.map((b) => `${b.id} (lease until ${b.until})`).join(', ')}; retrying after it`);
+    this.name = 'EmailInProgressError';
+  }
+}
+
 /**
- * 1. creates the PENDING records that do not exist yet (one per (ride, recipient, template), whatever the message id);
- * 2. sends every record not SENT yet — outside any transaction, since SMTP is slow I/O that cannot be rolled back;
- * 3. commits the outcomes. On success, or on the last attempt (failures become FAILED + notification.failed), the
- *    outcomes commit with the inbox record through ctx.once. With attempts left, the sent ones are committed on their
- *    own (so a retry does not email them twice) and the handler throws for a retry.
- * A duplicate message whose retry of a FAILED record went through still records it SENT, outside the inbox.
- * Two deliveries of one fact at the very same moment may both send a PENDING record's email (SMTP is at-least-once
- * anyway); they still meet on one record, and it emits one outcome.
+ * 1. leases the records to send (creating the missing ones already leased; one per (ride, recipient, template),
+ *    whatever the message id): a record another delivery is sending right now is left to it (DESIGN §5);
+ * 2. sends the leased ones — outside any transaction, since SMTP is slow I/O that cannot be rolled back;
+ * 3. commits the outcomes, which end the leases. On success, or on the last attempt (failures become FAILED +
+ *    notification.failed), the outcomes commit with the inbox record through ctx.once. With attempts left, or with a
+ *    record still leased to another delivery, the sent ones are committed on their own (so a retry does not email them
+ *    twice) and the handler throws for a retry.
+ * Only a crash between an SMTP answer and its commit can send an email twice (after the lease expired).
  */
 export async function deliverEmails<T extends EventType>(
   ctx: MessageContext<T>,
   deps: NotificationHandlerDeps,
   planned: PlannedEmail[],
 ): Promise<void> {
-  const records = await createPending(ctx.store, deps, planned, ctx.envelope.id);
+  const lease: SendLease = { holder: randomUUID(), until: new Date(Date.now() + (deps.sendLeaseMs ?? DEFAULT_SEND_LEASE_MS)).toISOString() };
+  const claim = await leaseRecords(ctx.store, deps, planned, ctx.envelope.id, lease);
   const outcomes: Outcome[] = [];
-  for (const notification of records.filter(needsSending)) {
+  for (const notification of claim.leased) {
     try {
       const { messageId } = await deps.mailer.send({
         to: { name: notification.recipientName, address: notification.recipient },
@@ -78,8 +90,14 @@ export async function deliverEmails<T extends EventType>(
       );
     };
 
-  if (failures.length > 0 && !ctx.isLastAttempt) {
-    await ctx.store.run((tx) => applyOutcomes(tx, outcomes, 'attempts-left', emitOutsideInbox(tx), isoNow(deps)));
+  const retryFailures = failures.length > 0 && !ctx.isLastAttempt;
+  if (retryFailures || claim.busy.length > 0) {
+    const mode = retryFailures ? 'attempts-left' : 'final';
+    if (outcomes.length > 0) await ctx.store.run((tx) => applyOutcomes(tx, outcomes, mode, emitOutsideInbox(tx), isoNow(deps)));
+    if (claim.busy.length > 0) {
+      ctx.logger.info('another delivery of this fact is sending; retrying after its lease', { busy: claim.busy });
+      throw new EmailInProgressError(claim.busy);
+    }
     ctx.logger.warn(`SMTP failed; attempt ${ctx.attempt} of ${ctx.maxAttempts}, retrying`, { failures: failures.map((f) => f.error) });
     throw new EmailNotSentError(failures);
   }
@@ -94,46 +112,80 @@ export async function deliverEmails<T extends EventType>(
   if (failures.length > 0)
     ctx.logger.error(`email not sent after ${ctx.attempt} attempts; recorded FAILED`, { failures: failures.map((f) => f.error) });
   ctx.logger.info(
-    `notifications: ${outcomes.length - failures.length} sent, ${failures.length} failed, ${records.length - outcomes.length} already sent`,
+    `notifications: ${outcomes.length - failures.length} sent, ${failures.length} failed, ${claim.total - outcomes.length} already sent or in other hands`,
   );
 }
 
-async function createPending(
+/** How long a delivery may take to send before another may try (a crash mid-send); above SMTP's own timeouts. */
+export const DEFAULT_SEND_LEASE_MS = 30_000;
+
+interface Claim {
+  /** Leased to this delivery: send them. */
+  leased: Notification[];
+  /** Leased to another delivery that is still at work. */
+  busy: Array<{ id: string; until: string }>;
+  total: number;
+}
+
+/** One transaction: read the planned records in one query, lease the ones to send, create the missing ones leased. */
+async function leaseRecords(
   store: Store,
   deps: NotificationHandlerDeps,
   planned: PlannedEmail[],
   causationId: string,
-): Promise<Notification[]> {
+  lease: SendLease,
+): Promise<Claim> {
   for (let round = 1; ; round++) {
     try {
       return await store.run(async (tx) => {
         const repo = tx.repo(notificationsCollection);
-        const records: Notification[] = [];
-        for (const p of planned) {
-          const fresh = newNotification(p, causationId, isoNow(deps));
-          records.push((await repo.get(fresh.id)) ?? (await repo.insert(fresh)));
+        const at = isoNow(deps);
+        const fresh = planned.map((p) => newNotification(p, causationId, at, lease));
+        const existing = new Map((await repo.find({ id: { $in: fresh.map((n) => n.id) } })).map((n) => [n.id, n]));
+        const claim: Claim = { leased: [], busy: [], total: fresh.length };
+        const created: Notification[] = [];
+        for (const n of fresh) {
+          const stored = existing.get(n.id);
+          if (stored === undefined) {
+            created.push(n);
+            continue;
+          }
+          const decision = leaseForSending(stored, lease, at);
+          if (decision.kind === 'busy') claim.busy.push({ id: stored.id, until: decision.until });
+          else if (decision.kind === 'leased') claim.leased.push(await repo.update(decision.notification));
         }
-        return records;
+        claim.leased.push(...(await repo.insertMany(created)));
+        return claim;
       });
     } catch (err) {
-      // Another delivery of the same fact created the record first: read it on the next round.
+      // Another delivery of the same fact created a record first: read it (and its lease) on the next round.
       if (!(err instanceof DuplicateKeyError) || round >= 3) throw err;
     }
   }
 }
 
+/** The outcomes end the leases; each record is written from the version this delivery leased (re-read only if it moved). */
 async function applyOutcomes(tx: Transaction, outcomes: Outcome[], mode: 'final' | 'attempts-left', emit: Emit, at: string): Promise<void> {
   const repo = tx.repo(notificationsCollection);
-  for (const o of outcomes) {
-    const current = await repo.get(o.notification.id);
-    if (current === null) throw new Error(`notification ${o.notification.id} vanished`);
-    const next = o.sent
+  const transition = (current: Notification, o: Outcome) =>
+    o.sent
       ? markSent(current, o.smtpMessageId, at)
       : mode === 'final'
         ? markFailed(current, o.error, at)
         : noteFailedAttempt(current, o.error, at);
+  for (const o of outcomes) {
+    let next = transition(o.notification, o);
     if (next === null) continue;
-    await repo.update(next.notification);
+    try {
+      await repo.update(next.notification);
+    } catch (err) {
+      if (!(err instanceof ConcurrencyError)) throw err;
+      const current = await repo.get(o.notification.id);
+      if (current === null) throw new Error(`notification ${o.notification.id} vanished`);
+      next = transition(current, o);
+      if (next === null) continue;
+      await repo.update(next.notification);
+    }
     if (next.event) await emit(next.event);
   }
 }

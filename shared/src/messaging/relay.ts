@@ -26,6 +26,8 @@ export interface OutboxRelayOptions {
   /** Backoff after a failed publish: starts here (default 250 ms), doubles, capped by `maxBackoffMs` (default 10 s). */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** How long confirmed ids wait for others to share their bulk mark (default 200 ms). */
+  markDelayMs?: number;
   logger: Logger;
   metrics?: Metrics;
 }
@@ -64,6 +66,8 @@ export class OutboxRelay {
   /** Confirmed ids waiting for the next coalesced mark. */
   private toMark: string[] = [];
   private marking: Promise<void> | null = null;
+  private markTimer: NodeJS.Timeout | null = null;
+  private readonly markDelayMs: number;
   private connectionFailures = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {
@@ -74,6 +78,7 @@ export class OutboxRelay {
     this.concurrency = Math.max(1, options.concurrency ?? 2);
     this.minBackoffMs = options.minBackoffMs ?? 250;
     this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
+    this.markDelayMs = options.markDelayMs ?? 200;
     this.logger = withContext(options.logger, { component: 'relay', relayId: this.relayId });
   }
 
@@ -189,7 +194,7 @@ export class OutboxRelay {
     if (result.confirmed.length > 0) {
       this.connectionFailures = 0;
       for (const id of result.confirmed) this.toMark.push(id);
-      void this.flushMarks();
+      this.scheduleMarks();
       if (metrics) {
         const confirmed = new Set(result.confirmed);
         const perType = new Map<string, number>();
@@ -223,8 +228,24 @@ export class OutboxRelay {
     }
   }
 
+  /**
+   * The first confirmed id opens a short window (`markDelayMs`) for the ids of later commits to join, then one bulk
+   * update marks them all. The rows stay leased to this relay meanwhile, so nobody publishes them again.
+   */
+  private scheduleMarks(): void {
+    if (this.markTimer !== null || this.marking !== null) return;
+    this.markTimer = setTimeout(() => {
+      this.markTimer = null;
+      void this.flushMarks();
+    }, this.markDelayMs);
+  }
+
   /** One bulk mark for everything confirmed since the last one; the marks of commits that arrive meanwhile wait for the next. */
   private flushMarks(): Promise<void> {
+    if (this.markTimer !== null) {
+      clearTimeout(this.markTimer);
+      this.markTimer = null;
+    }
     if (this.marking) return this.marking;
     if (this.toMark.length === 0) return Promise.resolve();
     this.marking = (async () => {
@@ -240,6 +261,7 @@ export class OutboxRelay {
       }
     })().finally(() => {
       this.marking = null;
+      if (this.toMark.length > 0) this.scheduleMarks();
     });
     return this.marking;
   }

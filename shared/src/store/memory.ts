@@ -587,6 +587,12 @@ class MemTransaction implements Transaction {
         this.stage(coll, doc.id, stored);
         return out(stored);
       },
+      insertMany: async (docs) => {
+        const repo = this.repo(spec);
+        const stored: T[] = [];
+        for (const doc of docs) stored.push(await repo.insert(doc));
+        return stored;
+      },
       update: async (doc) => {
         usable();
         const current = this.viewGet(coll, doc.id);

@@ -447,6 +447,11 @@ class MongoTransaction implements Transaction {
         await op(() => coll.insertOne(toStored(doc as unknown as Doc), { session }));
         return structuredCloneJson(doc);
       },
+      insertMany: async (docs) => {
+        if (docs.length === 0) return [];
+        await op(() => coll.insertMany(docs.map((d) => toStored(d as unknown as Doc)), { session }));
+        return docs.map((d) => structuredCloneJson(d));
+      },
       update: async (doc) => {
         const next = { ...(doc as unknown as Doc), version: doc.version + 1 };
         const res = await op(() => coll.replaceOne({ _id: doc.id, version: doc.version }, toStored(next), { session }));

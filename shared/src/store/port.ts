@@ -40,6 +40,8 @@ export interface Repository<T extends Versioned> {
   count(filter: Filter<T>): Promise<number>;
   /** Inserts a new document (its `version` is kept as given, normally 1). DuplicateKeyError on a taken id or unique key. */
   insert(doc: T): Promise<T>;
+  /** Inserts several new documents in one round trip; a taken id aborts the unit of work as `insert` does. */
+  insertMany(docs: T[]): Promise<T[]>;
   /**
    * Replaces a document whose stored version equals `doc.version`, writing `version + 1`.
    * Throws ConcurrencyError when someone else changed it first; returns the stored document.

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { holds, newDriver, release, relocate, reservationFor, startTrip, type Driver } from '../../../src/domain/driver';
+import { holds, newDriver, onTripChange, onTripGuard, release, relocate, reservationFor, type Driver } from '../../../src/domain/driver';
 import { distanceKm, fromGeoPoint, toGeoPoint } from '../../../src/domain/geo';
 import { aDriverInput, CENTRE, north } from '../../factories';
 
@@ -22,18 +22,10 @@ describe('driver domain', () => {
     });
   });
 
-  describe('startTrip', () => {
-    it('moves a driver RESERVED for the ride ON_TRIP', () => {
-      const next = startTrip(reserved('r1'), 'r1', T1);
-      expect(next?.status).to.equal('ON_TRIP');
-      expect(next?.currentRideId).to.equal('r1');
-      expect(next?.updatedAt).to.equal(T1);
-    });
-
-    it('leaves a driver reserved for another ride, already on trip, or free alone', () => {
-      expect(startTrip(reserved('r2'), 'r1', T1)).to.equal(null);
-      expect(startTrip(reserved('r1', { status: 'ON_TRIP' }), 'r1', T1)).to.equal(null);
-      expect(startTrip(newDriver(aDriverInput(), T0), 'r1', T1)).to.equal(null);
+  describe('starting a trip', () => {
+    it('is guarded on the driver being RESERVED for that very ride, and writes ON_TRIP', () => {
+      expect(onTripGuard('d1', 'r1')).to.deep.equal({ id: 'd1', status: 'RESERVED', currentRideId: 'r1' });
+      expect(onTripChange(T1)).to.deep.equal({ status: 'ON_TRIP', updatedAt: T1 });
     });
   });
 
