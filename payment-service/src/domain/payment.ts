@@ -39,6 +39,11 @@ export interface RideLedger extends Versioned {
   /** Set once `fare.calculated` was emitted: a later `ride.requested`, under any message id, emits nothing. */
   fareCalculatedAt?: string;
   cancelledAt?: string;
+  /**
+   * The delivery calling the gateway for this ride right now, and until when (DESIGN §5, leased external effects): a
+   * second delivery of `driver.assigned` that finds a live lease waits for it instead of calling again.
+   */
+  authorizing?: { holder: string; until: string };
   createdAt: string;
   updatedAt: string;
 }
@@ -89,6 +94,22 @@ export function planAuthorization(ledger: RideLedger | null, payment: Payment | 
   return { kind: 'authorize', quote: ledger?.quote ?? quoteFare(trip.pickup, trip.dropoff, tariff) };
 }
 
+export type AuthorizationLease = { kind: 'leased'; ledger: RideLedger } | { kind: 'busy'; until: string };
+
+/** Takes the ride's gateway lease for `holder`, unless another delivery holds a live one. */
+export function leaseAuthorization(
+  ledger: RideLedger | null,
+  rideId: string,
+  lease: { holder: string; until: string },
+  at: string,
+): AuthorizationLease {
+  const held = ledger?.authorizing;
+  if (held !== undefined && held.holder !== lease.holder && Date.parse(held.until) > Date.parse(at)) {
+    return { kind: 'busy', until: held.until };
+  }
+  return { kind: 'leased', ledger: { ...(ledger ?? emptyLedger(rideId, at)), authorizing: lease, updatedAt: at } };
+}
+
 /** Two plans agree when acting on one is still right under the other (the state did not move in between). */
 export function samePlan(a: AuthorizationPlan, b: AuthorizationPlan): boolean {
   if (a.kind === 'authorize' && b.kind === 'authorize') return sameQuote(a.quote, b.quote);
@@ -106,7 +127,8 @@ export function recordAuthorization(
   result: GatewayAuthorization,
   at: string,
 ): { ledger: RideLedger; payment: Payment; event: PaymentEvent } {
-  const base = ledger ?? emptyLedger(assigned.rideId, at);
+  const { authorizing: _ended, ...base } = ledger ?? emptyLedger(assigned.rideId, at);
+  // The gateway answered: the lease ends with the record of its answer.
   const nextLedger: RideLedger = { ...base, quote: base.quote ?? quote, quotedAt: base.quotedAt ?? at, updatedAt: at };
   const common = {
     id: paymentIdFor(assigned.rideId),

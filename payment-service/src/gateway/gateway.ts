@@ -1,9 +1,11 @@
-// The payment gateway port: the only I/O of payment-service besides its store; calls are idempotent by ride id.
+// The payment gateway port: the only I/O of payment-service besides its store; authorizations are idempotent by key.
 import type { GatewayAuthorization } from '../domain/payment';
 
 export interface AuthorizeRequest {
   rideId: string;
   paymentId: string;
+  /** The same key always gets the first answer and never a second authorization, as with a real gateway. */
+  idempotencyKey: string;
   amount: number;
   currency: string;
   paymentMethod: string;

@@ -29,6 +29,9 @@ export interface SimulatorOptions {
  */
 export class SimulatedGateway implements PaymentGateway {
   private readonly records = new Map<string, SimulatedRecord>();
+  /** Authorizations really made, by idempotency key: more than one for a key would be a double charge. */
+  private readonly made = new Map<string, number>();
+  private readonly byKey = new Map<string, GatewayAuthorization>();
   private readonly flakyFailures: number;
   private readonly now: () => Date;
   /** Every call, in order, for tests and the demo's timeline. */
@@ -40,16 +43,18 @@ export class SimulatedGateway implements PaymentGateway {
   }
 
   async authorize(request: AuthorizeRequest): Promise<GatewayAuthorization> {
-    const known = this.records.get(request.rideId);
-    if (known) {
-      this.calls.push({ op: 'authorize', rideId: request.rideId, outcome: `${known.result.outcome} (repeat)` });
-      return known.result;
+    const answered = this.byKey.get(request.idempotencyKey);
+    if (answered) {
+      this.calls.push({ op: 'authorize', rideId: request.rideId, outcome: `${answered.outcome} (same idempotency key)` });
+      return answered;
     }
     if (request.paymentMethod === testCards.flaky && request.attempt <= this.flakyFailures) {
       this.calls.push({ op: 'authorize', rideId: request.rideId, outcome: 'transient failure' });
       throw new TransientGatewayError(`gateway timeout for ${request.paymentMethod} (attempt ${request.attempt})`);
     }
     const result = decide(request);
+    this.byKey.set(request.idempotencyKey, result);
+    if (result.outcome === 'authorized') this.made.set(request.idempotencyKey, (this.made.get(request.idempotencyKey) ?? 0) + 1);
     this.records.set(request.rideId, { status: result.outcome === 'authorized' ? 'authorized' : 'declined', result });
     this.calls.push({ op: 'authorize', rideId: request.rideId, outcome: result.outcome });
     return result;
@@ -74,6 +79,11 @@ export class SimulatedGateway implements PaymentGateway {
     });
     this.calls.push({ op: 'capture', rideId: ref.rideId, outcome: 'captured' });
     return { capturedAt };
+  }
+
+  /** Authorizations really made per idempotency key (the soak checks none has two). */
+  authorizationsMade(): ReadonlyMap<string, number> {
+    return this.made;
   }
 
   /** What the simulated processor holds for a ride (tests). */

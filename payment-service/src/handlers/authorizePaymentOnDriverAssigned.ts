@@ -1,55 +1,91 @@
 // driver.assigned → payment.authorized / payment.declined (DESIGN §2 step 3): charges exactly the quote, once per ride.
-import type { EventHandler } from '@ridehail/shared';
-import { paymentIdFor, planAuthorization, recordAuthorization, samePlan, type GatewayAuthorization } from '../domain/payment';
+import { randomUUID } from 'node:crypto';
+import { ConcurrencyError, errorMessage, type EventHandler, type UnitOfWork } from '@ridehail/shared';
+import {
+  leaseAuthorization,
+  paymentIdFor,
+  planAuthorization,
+  recordAuthorization,
+  samePlan,
+  type AuthorizationPlan,
+  type GatewayAuthorization,
+  type PaymentStatus,
+  type RideLedger,
+} from '../domain/payment';
 import { ledgersCollection, paymentsCollection } from '../store/collections';
 import { StalePlanError, untilPlanHolds } from './decideAgain';
 import { isoNow, type PaymentHandlerDeps } from './deps';
 import { saveLedger } from './saveLedger';
 
+/** How long one delivery may hold the ride's gateway call before another may make it (a crash mid-call). */
+export const DEFAULT_GATEWAY_LEASE_MS = 30_000;
+
+/** Another delivery of this `driver.assigned` is calling the gateway right now: the message comes back after a delay. */
+export class AuthorizationInProgressError extends Error {
+  constructor(rideId: string, until: string) {
+    super(`another delivery is authorizing ride ${rideId} (lease until ${until}); retrying after it`);
+    this.name = 'AuthorizationInProgressError';
+  }
+}
+
 export function authorizePaymentOnDriverAssigned(deps: PaymentHandlerDeps): EventHandler<'driver.assigned'> {
   return async (ctx) => {
     const assigned = ctx.envelope.payload;
     const paymentId = paymentIdFor(assigned.rideId);
+    const holder = randomUUID();
     await untilPlanHolds(async () => {
-      // 1. plan from what is committed now; the gateway call happens outside any transaction
-      const [ledger, payment] = await Promise.all([
-        ctx.store.read(ledgersCollection).get(assigned.rideId),
-        ctx.store.read(paymentsCollection).get(paymentId),
-      ]);
-      const plan = planAuthorization(ledger, payment, assigned, deps.tariff);
+      // 1. plan from what is committed now and, to authorize, lease the ride's gateway call in the same transaction
+      const planned = await ctx.store.run(async (tx) => {
+        const ledgers = tx.repo(ledgersCollection);
+        const ledger = await ledgers.get(assigned.rideId);
+        const plan = planAuthorization(ledger, await tx.repo(paymentsCollection).get(paymentId), assigned, deps.tariff);
+        if (plan.kind !== 'authorize') return { plan, ledger };
+        const at = isoNow(deps);
+        const until = new Date(Date.parse(at) + (deps.gatewayLeaseMs ?? DEFAULT_GATEWAY_LEASE_MS)).toISOString();
+        const lease = leaseAuthorization(ledger, assigned.rideId, { holder, until }, at);
+        if (lease.kind === 'busy') throw new AuthorizationInProgressError(assigned.rideId, lease.until);
+        return { plan, ledger: await saveLedger(tx, lease.ledger, ledger !== null) };
+      });
+      const { plan } = planned;
+      // 2. the gateway, outside any transaction; the payment id is its idempotency key
       let result: GatewayAuthorization | undefined;
       if (plan.kind === 'authorize') {
-        // Throws TransientGatewayError for the flaky card: nothing committed, the message is retried.
-        result = await deps.gateway.authorize({
-          rideId: assigned.rideId,
-          paymentId,
-          amount: plan.quote.amount,
-          currency: plan.quote.currency,
-          paymentMethod: assigned.paymentMethod,
-          attempt: ctx.attempt,
-        });
+        try {
+          result = await deps.gateway.authorize({
+            rideId: assigned.rideId,
+            paymentId,
+            idempotencyKey: paymentId,
+            amount: plan.quote.amount,
+            currency: plan.quote.currency,
+            paymentMethod: assigned.paymentMethod,
+            attempt: ctx.attempt,
+          });
+        } catch (err) {
+          // TransientGatewayError for the flaky card: nothing is recorded and the message is retried; the lease is given
+          // back first, so the retry need not wait it out.
+          await releaseLease(planned.ledger);
+          throw err;
+        }
       } else if (plan.kind === 'cancelled') {
         // A cancelled ride is never charged; an earlier round (or a crashed delivery) may have authorized already.
         await deps.gateway.void({ rideId: assigned.rideId, paymentId });
       }
 
-      // 2. commit with the inbox record, only if the plan still holds
+      // 3. commit with the inbox record, only if the plan still holds
       const outcome = await ctx.once(async (uow) => {
-        const ledgers = uow.tx.repo(ledgersCollection);
-        const payments = uow.tx.repo(paymentsCollection);
-        // One operation at a time: a MongoDB session runs a transaction's operations in sequence.
-        const freshLedger = await ledgers.get(assigned.rideId);
-        const freshPayment = await payments.get(paymentId);
-        const fresh = planAuthorization(freshLedger, freshPayment, assigned, deps.tariff);
+        if (plan.kind === 'authorize') {
+          if (result === undefined) throw new StalePlanError('authorization planned without a gateway answer');
+          return recordWithGuards(uow, planned.ledger, plan, result);
+        }
+        // The rare paths re-read: one operation at a time, since a MongoDB session runs a transaction's operations in sequence.
+        const fresh = planAuthorization(
+          await uow.tx.repo(ledgersCollection).get(assigned.rideId),
+          await uow.tx.repo(paymentsCollection).get(paymentId),
+          assigned,
+          deps.tariff,
+        );
         if (!samePlan(plan, fresh)) throw new StalePlanError(`${plan.kind} became ${fresh.kind}`);
-        if (fresh.kind !== 'authorize') return fresh.kind;
-        if (result === undefined) throw new StalePlanError('authorization planned without a gateway answer');
-        const recorded = recordAuthorization(freshLedger, assigned, fresh.quote, result, isoNow(deps));
-        // The ledger is written too, so a concurrent cancellation (which writes it) conflicts instead of slipping past.
-        await saveLedger(uow.tx, recorded.ledger, freshLedger !== null);
-        await payments.insert(recorded.payment);
-        await uow.emit(recorded.event.type, recorded.event.payload);
-        return recorded.payment.status;
+        return fresh.kind;
       });
       if (outcome.duplicate) ctx.logger.info('duplicate message acknowledged without effect');
       else if (outcome.value === 'cancelled')
@@ -58,5 +94,39 @@ export function authorizePaymentOnDriverAssigned(deps: PaymentHandlerDeps): Even
         ctx.logger.info('ride already has its payment; nothing to do', { rideId: assigned.rideId });
       else ctx.logger.info(`payment ${outcome.value}`, { rideId: assigned.rideId, paymentId });
     });
+
+    async function releaseLease(leased: RideLedger | null): Promise<void> {
+      if (leased === null || leased.authorizing?.holder !== holder) return;
+      const { authorizing: _given, ...rest } = leased;
+      await ctx.store
+        .run((tx) => tx.repo(ledgersCollection).update({ ...rest, updatedAt: isoNow(deps) }))
+        .catch((err: unknown) => {
+          // Not given back: it expires instead, and the retry waits for that.
+          if (!(err instanceof ConcurrencyError)) ctx.logger.warn(`giving back the gateway lease failed: ${errorMessage(err)}`);
+        });
+    }
+
+    /**
+     * The plan's guards are in the writes, not in re-reads: the ledger is written from the version this delivery leased
+     * (a cancellation that wrote it meanwhile makes that a ConcurrencyError), and the payment is inserted under the id
+     * only one payment per ride can have (a DuplicateKeyError). Either way the round plans again.
+     */
+    async function recordWithGuards(
+      uow: UnitOfWork,
+      leased: RideLedger | null,
+      plan: Extract<AuthorizationPlan, { kind: 'authorize' }>,
+      result: GatewayAuthorization,
+    ): Promise<PaymentStatus> {
+      const recorded = recordAuthorization(leased, assigned, plan.quote, result, isoNow(deps));
+      try {
+        await saveLedger(uow.tx, recorded.ledger, leased !== null);
+      } catch (err) {
+        if (err instanceof ConcurrencyError) throw new StalePlanError('the ride ledger changed during the gateway call');
+        throw err;
+      }
+      await uow.tx.repo(paymentsCollection).insert(recorded.payment);
+      await uow.emit(recorded.event.type, recorded.event.payload);
+      return recorded.payment.status;
+    }
   };
 }

@@ -6,6 +6,8 @@ export interface PaymentHandlerDeps {
   gateway: PaymentGateway;
   tariff: Tariff;
   now?: () => Date;
+  /** How long one delivery holds a ride's gateway call (default 30 s): a second delivery waits for it. */
+  gatewayLeaseMs?: number;
 }
 
 export const isoNow = (deps: Pick<PaymentHandlerDeps, 'now'>): string => (deps.now ? deps.now() : new Date()).toISOString();

@@ -4,8 +4,7 @@ import type { RideLedger } from '../domain/payment';
 import { ledgersCollection } from '../store/collections';
 
 /** `existed` says whether the ledger was loaded from the store; the domain returns the same version it was given. */
-export async function saveLedger(tx: Transaction, ledger: RideLedger, existed: boolean): Promise<void> {
+export async function saveLedger(tx: Transaction, ledger: RideLedger, existed: boolean): Promise<RideLedger> {
   const repo = tx.repo(ledgersCollection);
-  if (existed) await repo.update(ledger);
-  else await repo.insert(ledger);
+  return existed ? repo.update(ledger) : repo.insert(ledger);
 }

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { createEnvelope, type Envelope } from '../../src/envelope';
 import { ConcurrencyError, DuplicateKeyError, DuplicateMessageError } from '../../src/errors';
 import { defineCollection, type Store, type Transaction } from '../../src/store/port';
+import { defineSummaryLedger, foldLedger, readSummary, recordTripChange } from '../../src/store/summaryLedger';
 import { waitFor } from '../../src/waitFor';
 
 export interface StoreHarness {
@@ -38,6 +39,13 @@ interface Cab {
   status: 'AVAILABLE' | 'RESERVED';
   location: { type: 'Point'; coordinates: [number, number] };
   holder?: string;
+}
+
+interface Tally {
+  id: string;
+  version: number;
+  total: number;
+  last: string | null;
 }
 
 export const counters = defineCollection<Counter>('counters');
@@ -641,6 +649,119 @@ export function storeContract(harness: () => StoreHarness): void {
       await addEvents(1);
       await waitFor(() => calls > 0, { timeoutMs: 2_000, description: 'the onNewMessages listener' });
       unsubscribe();
+    });
+  });
+
+  describe('outbox fast path', () => {
+    it('hands the rows of a commit to the attached relay, written leased to it, and not to a rollback', async () => {
+      const handed: string[][] = [];
+      const detach = store.outbox.attachFastPath({
+        relayId: 'relay-fast',
+        leaseMs: 60_000,
+        committed: (rows) => handed.push(rows.map((r) => r.id)),
+      });
+      try {
+        await rejection(
+          store.run(async (tx) => {
+            await tx.outbox.add(anEvent());
+            throw new Boom('rolled back');
+          }),
+        );
+        const [a, b] = [anEvent(), anEvent()];
+        await store.run(async (tx) => {
+          await tx.outbox.add(a);
+          await tx.outbox.add(b);
+        });
+        expect(handed).to.deep.equal([[a.id, b.id]]);
+        // Leased to the fast path: no other relay claims them while it publishes.
+        expect(await store.outbox.claim('relay-other', 10, 60_000)).to.deep.equal([]);
+        await store.outbox.markDispatched('relay-fast', [a.id, b.id]);
+        expect((await store.outbox.stats()).pending).to.equal(0);
+      } finally {
+        detach();
+      }
+    });
+
+    it('leaves the rows of a relay that died before publishing to the claim once their lease expired', async () => {
+      const detach = store.outbox.attachFastPath({ relayId: 'relay-crashed', leaseMs: 150, committed: () => undefined });
+      const env = anEvent();
+      await store.run((tx) => tx.outbox.add(env));
+      detach();
+      expect(await store.outbox.claim('relay-b', 10, 60_000), 'still leased to the crashed relay').to.deep.equal([]);
+      const rows = await waitFor(
+        async () => {
+          const r = await store.outbox.claim('relay-b', 10, 60_000);
+          return r.length > 0 ? r : null;
+        },
+        { timeoutMs: 5_000, description: 'the fast-path lease to expire' },
+      );
+      expect(rows.map((r) => r.id)).to.deep.equal([env.id]);
+      // The crashed relay's late mark changes nothing: only the holder of the lease marks.
+      await store.outbox.markDispatched('relay-crashed', [env.id]);
+      expect((await store.outbox.stats()).pending).to.equal(1);
+    });
+
+    it('writes rows unleased when no relay is attached, for whoever claims first', async () => {
+      const env = anEvent();
+      await store.run((tx) => tx.outbox.add(env));
+      expect((await store.outbox.claim('relay-b', 10, 60_000)).map((r) => r.id)).to.deep.equal([env.id]);
+    });
+  });
+
+  describe('summary ledger', () => {
+    const tally = defineCollection<Tally>('tallies');
+    const ledger = defineSummaryLedger<Tally, { n: number; at: string | null }>({
+      summaries: tally,
+      empty: (owner) => ({ id: owner, version: 1, total: 0, last: null }),
+      apply: (s, sub, add) => ({
+        ...s,
+        total: s.total + add.n - sub.n,
+        last: add.at !== null && (s.last === null || add.at > s.last) ? add.at : s.last,
+      }),
+    });
+    const change = (owner: string, n: number, at: string) =>
+      store.run((tx) => recordTripChange(tx, ledger, owner, { n: 0, at: null }, { n, at }));
+
+    beforeEach(async () => {
+      await store.init([tally, ledger.entries]);
+    });
+
+    it('shows the rows not folded yet on read, and the same totals after the fold', async () => {
+      await change('p1', 2, '2026-01-01T00:00:01.000Z');
+      await change('p1', 3, '2026-01-01T00:00:02.000Z');
+      await change('p2', 5, '2026-01-01T00:00:03.000Z');
+      expect(await readSummary(store, ledger, 'p1')).to.include({ total: 5, last: '2026-01-01T00:00:02.000Z' });
+      expect(await store.read(tally).get('p1'), 'nothing folded yet').to.equal(null);
+      expect(await foldLedger(store, ledger)).to.equal(3);
+      expect(await store.read(tally).get('p1')).to.include({ total: 5, last: '2026-01-01T00:00:02.000Z' });
+      expect(await readSummary(store, ledger, 'p2')).to.include({ total: 5 });
+      expect(await foldLedger(store, ledger), 'nothing left').to.equal(0);
+    });
+
+    it('counts every row exactly once when two folders (replicas) race over the same rows', async () => {
+      for (let i = 0; i < 20; i++) await change(`p${i % 3}`, 1, new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString());
+      const folded = await Promise.all([foldLedger(store, ledger), foldLedger(store, ledger), foldLedger(store, ledger)]);
+      while ((await foldLedger(store, ledger)) > 0);
+      expect(folded.reduce((a, b) => a + b, 0) <= 20).to.equal(true);
+      const totals = await Promise.all(['p0', 'p1', 'p2'].map(async (p) => (await store.read(tally).get(p))?.total));
+      expect(totals).to.deep.equal([7, 7, 6]);
+    });
+
+    it('never makes two changes of one person in flight conflict: both commit at once', async () => {
+      const attempts = { n: 0 };
+      await Promise.all(
+        [1, 2, 3, 4].map((n) =>
+          store.run(
+            async (tx) => {
+              attempts.n += 1;
+              await recordTripChange(tx, ledger, 'busy', { n: 0, at: null }, { n, at: '2026-01-01T00:00:00.000Z' });
+            },
+            { maxAttempts: 1 },
+          ),
+        ),
+      );
+      expect(attempts.n, 'no unit of work ran twice').to.equal(4);
+      expect(await readSummary(store, ledger, 'busy')).to.include({ total: 10 });
     });
   });
 
