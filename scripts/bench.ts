@@ -46,10 +46,11 @@ async function main(): Promise<void> {
       raw = await benchRaw(ctx);
     });
     const sections = benchEnv().BENCH_SECTIONS;
-    if (sections.includes('sagas')) await section(ctx, 'whole sagas', async () => {
-      if (raw === null) throw new Error('no raw baseline to compare with');
-      await benchSagas(ctx, raw);
-    });
+    if (sections.includes('sagas'))
+      await section(ctx, 'whole sagas', async () => {
+        if (raw === null) throw new Error('no raw baseline to compare with');
+        await benchSagas(ctx, raw);
+      });
     if (sections.includes('relay'))
       await section(ctx, 'relay', async () => {
         await benchRelay(ctx);

@@ -20,9 +20,7 @@ export function startTripOnRideConfirmed(deps: HandlerDeps): EventHandler<'ride.
     }
     await saveTrip(uow.tx, trip, next, deps.currency);
     // The guard is in the update's filter: one round trip, and a driver released or moved on meanwhile is left alone.
-    const onTrip = await uow.tx
-      .repo(drivers)
-      .findOneAndUpdate(onTripGuard(next.driverId, p.rideId), onTripChange(ctx.envelope.occurredAt));
+    const onTrip = await uow.tx.repo(drivers).findOneAndUpdate(onTripGuard(next.driverId, p.rideId), onTripChange(ctx.envelope.occurredAt));
     if (onTrip === null) ctx.logger.warn(`driver ${next.driverId} is not reserved for ride ${p.rideId}; left as it is`);
   });
 }

@@ -140,9 +140,7 @@ export function newNotification(planned: PlannedEmail, causationId: string, at: 
 }
 
 export type LeaseDecision =
-  | { kind: 'leased'; notification: Notification }
-  | { kind: 'busy'; holder: string; until: string }
-  | { kind: 'done' };
+  { kind: 'leased'; notification: Notification } | { kind: 'busy'; holder: string; until: string } | { kind: 'done' };
 
 /** May this delivery send `n` now? Only when it is not SENT and nobody else holds a live lease on it. */
 export function leaseForSending(n: Notification, lease: SendLease, at: string): LeaseDecision {

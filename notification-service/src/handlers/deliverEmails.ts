@@ -18,6 +18,7 @@ import {
   noteFailedAttempt,
   type Notification,
   type SendLease,
+  type Transition,
   type NotificationEvent,
   type PlannedEmail,
 } from '../domain/notification';
@@ -59,7 +60,10 @@ export async function deliverEmails<T extends EventType>(
   deps: NotificationHandlerDeps,
   planned: PlannedEmail[],
 ): Promise<void> {
-  const lease: SendLease = { holder: randomUUID(), until: new Date(Date.now() + (deps.sendLeaseMs ?? DEFAULT_SEND_LEASE_MS)).toISOString() };
+  const lease: SendLease = {
+    holder: randomUUID(),
+    until: new Date(Date.now() + (deps.sendLeaseMs ?? DEFAULT_SEND_LEASE_MS)).toISOString(),
+  };
   const claim = await leaseRecords(ctx.store, deps, planned, ctx.envelope.id, lease);
   const outcomes: Outcome[] = [];
   for (const notification of claim.leased) {
@@ -93,7 +97,8 @@ export async function deliverEmails<T extends EventType>(
   const retryFailures = failures.length > 0 && !ctx.isLastAttempt;
   if (retryFailures || claim.busy.length > 0) {
     const mode = retryFailures ? 'attempts-left' : 'final';
-    if (outcomes.length > 0) await ctx.store.run((tx) => applyOutcomes(tx, outcomes, mode, emitOutsideInbox(tx), isoNow(deps)));
+    if (outcomes.length > 0)
+      await withOutcomes((reread) => ctx.store.run((tx) => applyOutcomes(tx, outcomes, mode, emitOutsideInbox(tx), isoNow(deps), reread)));
     if (claim.busy.length > 0) {
       ctx.logger.info('another delivery of this fact is sending; retrying after its lease', { busy: claim.busy });
       throw new EmailInProgressError(claim.busy);
@@ -101,11 +106,14 @@ export async function deliverEmails<T extends EventType>(
     ctx.logger.warn(`SMTP failed; attempt ${ctx.attempt} of ${ctx.maxAttempts}, retrying`, { failures: failures.map((f) => f.error) });
     throw new EmailNotSentError(failures);
   }
-  const result = await ctx.once((uow) =>
-    applyOutcomes(uow.tx, outcomes, 'final', (event) => uow.emit(event.type, event.payload), isoNow(deps)),
+  const result = await withOutcomes((reread) =>
+    ctx.once((uow) => applyOutcomes(uow.tx, outcomes, 'final', (event) => uow.emit(event.type, event.payload), isoNow(deps), reread)),
   );
   if (result.duplicate) {
-    if (outcomes.length > 0) await ctx.store.run((tx) => applyOutcomes(tx, outcomes, 'final', emitOutsideInbox(tx), isoNow(deps)));
+    if (outcomes.length > 0)
+      await withOutcomes((reread) =>
+        ctx.store.run((tx) => applyOutcomes(tx, outcomes, 'final', emitOutsideInbox(tx), isoNow(deps), reread)),
+      );
     ctx.logger.info('duplicate message acknowledged; only the emails it retried were recorded');
     return;
   }
@@ -164,28 +172,48 @@ async function leaseRecords(
   }
 }
 
-/** The outcomes end the leases; each record is written from the version this delivery leased (re-read only if it moved). */
-async function applyOutcomes(tx: Transaction, outcomes: Outcome[], mode: 'final' | 'attempts-left', emit: Emit, at: string): Promise<void> {
-  const repo = tx.repo(notificationsCollection);
-  const transition = (current: Notification, o: Outcome) =>
-    o.sent
-      ? markSent(current, o.smtpMessageId, at)
-      : mode === 'final'
-        ? markFailed(current, o.error, at)
-        : noteFailedAttempt(current, o.error, at);
-  for (const o of outcomes) {
-    let next = transition(o.notification, o);
-    if (next === null) continue;
-    try {
-      await repo.update(next.notification);
-    } catch (err) {
-      if (!(err instanceof ConcurrencyError)) throw err;
-      const current = await repo.get(o.notification.id);
-      if (current === null) throw new Error(`notification ${o.notification.id} vanished`);
-      next = transition(current, o);
-      if (next === null) continue;
-      await repo.update(next.notification);
-    }
-    if (next.event) await emit(next.event);
+/** A record moved since this delivery leased it (rare): the outcomes are written again over what is stored now. */
+class MovedSinceLeaseError extends Error {}
+
+/**
+ * The outcomes end the leases, written from the versions this delivery leased in one round trip; when one moved
+ * meanwhile the unit of work aborts (no partial write survives) and runs once more over fresh reads.
+ */
+async function withOutcomes<R>(run: (reread: boolean) => Promise<R>): Promise<R> {
+  try {
+    return await run(false);
+  } catch (err) {
+    if (!(err instanceof MovedSinceLeaseError)) throw err;
+    return run(true);
   }
+}
+
+async function applyOutcomes(
+  tx: Transaction,
+  outcomes: Outcome[],
+  mode: 'final' | 'attempts-left',
+  emit: Emit,
+  at: string,
+  reread: boolean,
+): Promise<void> {
+  const repo = tx.repo(notificationsCollection);
+  const next: Transition[] = [];
+  for (const o of outcomes) {
+    const current = reread ? await repo.get(o.notification.id) : o.notification;
+    if (current === null) throw new Error(`notification ${o.notification.id} vanished`);
+    next.push(
+      o.sent
+        ? markSent(current, o.smtpMessageId, at)
+        : mode === 'final'
+          ? markFailed(current, o.error, at)
+          : noteFailedAttempt(current, o.error, at),
+    );
+  }
+  try {
+    await repo.updateAll(next.flatMap((t) => (t ? [t.notification] : [])));
+  } catch (err) {
+    if (err instanceof ConcurrencyError && !reread) throw new MovedSinceLeaseError(errorMessage(err));
+    throw err;
+  }
+  for (const t of next) if (t?.event) await emit(t.event);
 }

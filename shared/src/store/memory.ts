@@ -602,6 +602,12 @@ class MemTransaction implements Transaction {
         this.stage(coll, doc.id, stored);
         return out(stored);
       },
+      updateAll: async (docs) => {
+        const repo = this.repo(spec);
+        const stored: T[] = [];
+        for (const doc of docs) stored.push(await repo.update(doc));
+        return stored;
+      },
       findOneAndUpdate: async (filter: Filter<T>, set: Partial<T>, options?: { sort?: Sort[] }) => {
         usable();
         return updateFirst(this.select(coll, filter, { sort: options?.sort, limit: 1 }), set);

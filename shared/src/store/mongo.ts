@@ -449,7 +449,12 @@ class MongoTransaction implements Transaction {
       },
       insertMany: async (docs) => {
         if (docs.length === 0) return [];
-        await op(() => coll.insertMany(docs.map((d) => toStored(d as unknown as Doc)), { session }));
+        await op(() =>
+          coll.insertMany(
+            docs.map((d) => toStored(d as unknown as Doc)),
+            { session },
+          ),
+        );
         return docs.map((d) => structuredCloneJson(d));
       },
       update: async (doc) => {
@@ -457,6 +462,23 @@ class MongoTransaction implements Transaction {
         const res = await op(() => coll.replaceOne({ _id: doc.id, version: doc.version }, toStored(next), { session }));
         if (res.matchedCount === 0) throw new ConcurrencyError(spec.name, doc.id, doc.version);
         return structuredCloneJson(next as unknown as T);
+      },
+      updateAll: async (docs) => {
+        if (docs.length === 0) return [];
+        const next = docs.map((doc) => ({ ...(doc as unknown as Doc), version: doc.version + 1 }));
+        const res = await op(() =>
+          coll.bulkWrite(
+            docs.map((doc, i) => ({
+              replaceOne: { filter: { _id: doc.id, version: doc.version }, replacement: toStored(next[i] as Doc) },
+            })),
+            { session, ordered: true },
+          ),
+        );
+        if (res.matchedCount !== docs.length) {
+          // Which one moved is not said by the server; the unit of work runs again either way.
+          throw new ConcurrencyError(spec.name, docs.map((d) => d.id).join(','), -1);
+        }
+        return next.map((d) => structuredCloneJson(d as unknown as T));
       },
       findOneAndUpdate: async (filter: Filter<T>, set: Partial<T>, options?: { sort?: Sort[] }) => {
         const sort = toMongoSort(options?.sort);

@@ -47,6 +47,8 @@ export interface Repository<T extends Versioned> {
    * Throws ConcurrencyError when someone else changed it first; returns the stored document.
    */
   update(doc: T): Promise<T>;
+  /** `update` for several documents in one round trip: all of them, or ConcurrencyError (and the unit of work runs again). */
+  updateAll(docs: T[]): Promise<T[]>;
   /** One atomic conditional update: the first match (by `sort`) gets `set` and `version + 1`; null when none matched. */
   findOneAndUpdate(filter: Filter<T>, set: Partial<T>, options?: { sort?: Sort[] }): Promise<T | null>;
   /** One atomic conditional update of the nearest match within range (MongoDB: `$near` on a 2dsphere index). */

@@ -118,13 +118,18 @@ export async function foldLedger<S extends Versioned, C>(store: Store, ledger: S
     const summaries = tx.repo(ledger.summaries);
     const owners: Filter<S> = { id: { $in: [...byOwner.keys()] } } as Filter<S>;
     const stored = new Map((await summaries.find(owners)).map((s) => [s.id, s]));
+    const created: S[] = [];
+    const changed: S[] = [];
     for (const [owner, rows] of byOwner) {
       const before = stored.get(owner);
       let next = before ?? ledger.empty(owner);
       for (const e of rows) next = ledger.apply(next, e.sub, e.add);
-      if (before === undefined) await summaries.insert({ ...next, version: 1 });
-      else await summaries.update({ ...next, version: before.version });
+      if (before === undefined) created.push({ ...next, version: 1 });
+      else changed.push({ ...next, version: before.version });
     }
+    // However many people the rows touch: one write for the new summaries, one for the changed ones.
+    await summaries.insertMany(created);
+    await summaries.updateAll(changed);
     await entries.deleteMany({ id: { $in: batch.map((e) => e.id) } });
     return batch.length;
   });
@@ -134,7 +139,7 @@ export interface LedgerFolderOptions {
   store: Store;
   ledger: AnySummaryLedger;
   logger: Logger;
-  /** How soon after a local commit its rows are folded (default 250 ms): the summary trails its trips by about this. */
+  /** How soon after a local commit its rows are folded (default 500 ms): the stored summary trails its trips by about this. */
   intervalMs?: number;
   /** How often rows of other processes (replicas, one that crashed) are looked for when this one wrote none (default 5 s). */
   idleMs?: number;
@@ -180,7 +185,7 @@ export class LedgerFolder {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => this.tick(), this.options.intervalMs ?? 250);
+    this.timer = setTimeout(() => this.tick(), this.options.intervalMs ?? 500);
     this.timer.unref();
   }
 
