@@ -133,7 +133,8 @@ export function chooseRuntime(service: ServiceInfo, wanted: Runtime = 'auto'): '
 
 function commandFor(service: ServiceInfo, runtime: 'dist' | 'tsx'): string[] {
   const profDir = scriptEnv().STACK_CPU_PROF_DIR;
-  const profile = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${service.name}.${Date.now()}.cpuprofile`] : [];
+  // One folder per service; Node names each file after the process and thread (a loader thread writes its own).
+  const profile = profDir ? ['--cpu-prof', '--cpu-prof-dir', path.join(profDir, service.name)] : [];
   if (runtime === 'dist') return [...profile, path.join(service.dir, 'dist', 'main.js')];
   // One node process with tsx's loader (not the tsx CLI, which would add a process between us and the service).
   return [...profile, '--import', 'tsx', path.join(service.dir, 'src', 'main.ts')];
