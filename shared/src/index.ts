@@ -23,6 +23,7 @@ export * from './messaging/topology';
 export * from './messaging/publisher';
 export * from './messaging/consumer';
 export * from './messaging/relay';
+export * from './messaging/parked';
 export * from './runtime';
 export * from './geo';
 export * from './drift';

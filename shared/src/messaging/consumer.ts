@@ -9,7 +9,14 @@ import type { AmqpConnectionManager } from './connection';
 import { dispatch } from './dispatch';
 import { SagaLanes } from './lanes';
 import type { AnySubscription } from './handler';
-import { ConfirmPublisher, HEADER_ATTEMPTS, HEADER_CAUSATION_ID, HEADER_LAST_ERROR, HEADER_PARKING_REASON } from './publisher';
+import {
+  ConfirmPublisher,
+  HEADER_ATTEMPTS,
+  HEADER_CAUSATION_ID,
+  HEADER_LAST_ERROR,
+  HEADER_PARKED_AT,
+  HEADER_PARKING_REASON,
+} from './publisher';
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAYS_MS, declareServiceTopology, names, retryLevel, type ServiceNames } from './topology';
 
 export interface MessageConsumerOptions {
@@ -251,7 +258,11 @@ export class MessageConsumer {
     log: Logger,
     type: string,
   ): Promise<void> {
-    const options = copyProperties(msg, { [HEADER_PARKING_REASON]: truncate(reason), [HEADER_ATTEMPTS]: attempt });
+    const options = copyProperties(msg, {
+      [HEADER_PARKING_REASON]: truncate(reason),
+      [HEADER_ATTEMPTS]: attempt,
+      [HEADER_PARKED_AT]: new Date().toISOString(),
+    });
     try {
       await publisher.publishOne('', this.names.dlq, msg.content, options);
     } catch (err) {
@@ -293,7 +304,7 @@ export function attemptOf(msg: ConsumeMessage): number {
 }
 
 /** The original properties of a delivery, with extra headers; for republishing it to a retry or parking queue. */
-export function copyProperties(msg: ConsumeMessage, extraHeaders: Record<string, unknown>): Options.Publish {
+export function copyProperties(msg: Pick<ConsumeMessage, 'properties'>, extraHeaders: Record<string, unknown>): Options.Publish {
   const p = msg.properties;
   const headers: Record<string, unknown> = { ...(p.headers ?? {}) };
   for (const h of BROKER_DEATH_HEADERS) delete headers[h];

@@ -10,6 +10,7 @@ export const HEADER_EVENT_VERSION = 'x-event-version';
 export const HEADER_ATTEMPTS = 'x-attempts';
 export const HEADER_LAST_ERROR = 'x-last-error';
 export const HEADER_PARKING_REASON = 'x-parking-reason';
+export const HEADER_PARKED_AT = 'x-parked-at';
 
 export interface AmqpMessage {
   /** Prefixed exchange name. */
