@@ -1,4 +1,4 @@
-// The in-memory store adapter: the port's transactional semantics (staged writes, atomic commit, optimistic checks) in one process.
+// The in-memory store adapter: a map per collection with the port's transactional semantics (staged writes, atomic commit, optimistic checks).
 import { OutboxSignals } from './doorbell';
 import { ConcurrencyError, DuplicateKeyError, DuplicateMessageError } from '../errors';
 import type { Envelope } from '../envelope';
@@ -25,7 +25,6 @@ import {
   backoffDelay,
   canonicalKey,
   cloneDoc,
-  compileFilter,
   getPath,
   haversineMeters,
   pointCoordinates,
@@ -33,7 +32,6 @@ import {
   sleep,
   type Doc,
 } from './query';
-import { EqualityIndex, GeoGrid } from './memoryIndex';
 import { outboxRecordOf } from './records';
 
 export interface MemoryStoreOptions {
@@ -60,72 +58,23 @@ interface UniqueIndex {
   owners: Map<string, string>;
 }
 
+/** One collection: a plain map of committed documents in natural (insertion) order, and its unique keys. */
 class MemCollection {
   readonly rows = new Map<string, Row>();
   uniques: UniqueIndex[] = [];
-  /** field → committed ids by value, for the leading field of each declared non-unique index */
-  readonly equalities = new Map<string, EqualityIndex>();
-  /** field → grid of committed points, for each 2dsphere index */
-  readonly grids = new Map<string, GeoGrid>();
   private seqCounter = 0;
-  readonly seqOf = (id: string): number => this.rows.get(id)?.seq ?? Number.MAX_SAFE_INTEGER;
   constructor(readonly name: string) {}
 
-  /** Commits one document version (null = deletion), keeping every secondary index in step. */
+  /** Commits one document version (null = deletion). */
   put(id: string, doc: Doc | null, rev: number): void {
     const current = this.rows.get(id);
     const seq = current ? current.seq : ++this.seqCounter;
     if (doc === null) this.rows.delete(id);
     else this.rows.set(id, { doc, rev, seq });
-    for (const eq of this.equalities.values()) eq.update(id, current?.doc ?? null, doc, seq);
-    for (const grid of this.grids.values()) grid.update(id, doc);
   }
 
-  /** The equality index (and value) a filter's plain string/number condition can use: the smallest bucket wins. */
-  equalityFor(filter: Record<string, unknown> | undefined): { index: EqualityIndex; value: string | number } | null {
-    if (!filter || this.equalities.size === 0) return null;
-    let best: { index: EqualityIndex; value: string | number } | null = null;
-    for (const [field, index] of this.equalities) {
-      const value = filter[field];
-      if (typeof value !== 'string' && typeof value !== 'number') continue;
-      if (!best || index.size(value) < best.index.size(best.value)) best = { index, value };
-    }
-    return best;
-  }
-
-  /** Committed documents a filter can match, in natural order: an equality bucket when one applies, else every row. */
-  *committedCandidates(filter: Record<string, unknown> | undefined): Generator<Doc> {
-    const eq = this.equalityFor(filter);
-    if (!eq) {
-      for (const row of this.rows.values()) yield row.doc;
-      return;
-    }
-    for (const id of eq.index.lookup(eq.value, this.seqOf)) {
-      const row = this.rows.get(id);
-      if (row) yield row.doc;
-    }
-  }
-
-  /**
-   * Committed documents a filter can match already in the order of a one-field `sort` (ties in natural order), when a
-   * compound index on (filter field, sort field) holds them so; null otherwise.
-   */
-  sortedCandidates(filter: Record<string, unknown>, sort: Sort[] | undefined): Iterable<Doc> | null {
-    const [by] = sort ?? [];
-    if (!by || sort?.length !== 1) return null;
-    for (const [field, index] of this.equalities) {
-      const value = filter[field];
-      if ((typeof value !== 'string' && typeof value !== 'number') || !index.hasOrder(by.field)) continue;
-      const ids = index.sorted(value, by.field, by.direction);
-      const rows = this.rows;
-      return (function* () {
-        for (const id of ids) {
-          const row = rows.get(id);
-          if (row) yield row.doc;
-        }
-      })();
-    }
-    return null;
+  *committed(): Generator<Doc> {
+    for (const row of this.rows.values()) yield row.doc;
   }
 
   keyOf(index: UniqueIndex, doc: Doc): string {
@@ -176,24 +125,11 @@ export class MemoryStore implements Store {
     this.maxAttempts = options.maxAttempts ?? 5;
   }
 
+  /** Only unique keys change what is stored; the other indexes make MongoDB fast, and a scan of a map answers the same. */
   async init(collections: CollectionSpec[]): Promise<void> {
     for (const spec of collections) {
       const coll = this.collection(spec.name);
-      const added: EqualityIndex[] = [];
       for (const index of spec.indexes ?? []) {
-        const [leading, second] = Object.entries(index.fields);
-        if (leading && leading[1] === '2dsphere') {
-          if (!coll.grids.has(leading[0])) {
-            const grid = new GeoGrid(leading[0]);
-            for (const [id, row] of coll.rows) grid.update(id, row.doc);
-            coll.grids.set(leading[0], grid);
-          }
-        } else if (leading && !index.unique && leading[0] !== 'id' && !coll.equalities.has(leading[0])) {
-          const eq = new EqualityIndex(leading[0]);
-          coll.equalities.set(leading[0], eq);
-          added.push(eq);
-        }
-        if (leading && second && second[1] !== '2dsphere' && !index.unique) coll.equalities.get(leading[0])?.addOrder(second[0]);
         if (!index.unique) continue;
         const fields = Object.keys(index.fields);
         if (coll.uniques.some((u) => u.fields.join('\0') === fields.join('\0'))) continue;
@@ -205,7 +141,6 @@ export class MemoryStore implements Store {
         }
         coll.uniques.push(unique);
       }
-      for (const eq of added) for (const [id, row] of coll.rows) eq.update(id, null, row.doc, row.seq);
     }
   }
 
@@ -329,12 +264,9 @@ export class MemoryStore implements Store {
         const row = coll.rows.get(filter.id);
         return row ? [row.doc] : [];
       }
-      return coll.committedCandidates(filter);
+      return coll.committed();
     };
-    const select = (filter: Record<string, unknown>, options: FindOptions | undefined): Doc[] => {
-      const sorted = typeof filter.id === 'string' ? null : coll.sortedCandidates(filter, options?.sort);
-      return sorted ? query(sorted, filter, options, true) : query(all(filter), filter, options);
-    };
+    const select = (filter: Record<string, unknown>, options: FindOptions | undefined): Doc[] => query(all(filter), filter, options);
     return {
       get: async (id) => {
         const row = coll.rows.get(id);
@@ -424,99 +356,18 @@ class MemTransaction implements Transaction {
       return d ? [d] : [];
     }
     const staged = this.writes.get(coll.name);
-    if (!staged || staged.size === 0) return coll.committedCandidates(filter);
-    const eq = coll.equalityFor(filter);
-    if (eq) return this.indexedView(coll, staged, eq.index.lookup(eq.value, coll.seqOf));
+    if (!staged || staged.size === 0) return coll.committed();
     const out: Doc[] = [];
-    for (const [id, row] of coll.rows) {
-      const s = staged.get(id);
-      if (!s) out.push(row.doc);
-      else if (s.doc) out.push(s.doc);
+    for (const [rowId, row] of coll.rows) {
+      const st = staged.get(rowId);
+      if (!st) out.push(row.doc);
+      else if (st.doc) out.push(st.doc);
     }
-    for (const [id, s] of staged) if (s.doc && !coll.rows.has(id)) out.push(s.doc);
+    for (const [stagedId, st] of staged) if (st.doc && !coll.rows.has(stagedId)) out.push(st.doc);
     return out;
   }
 
-  /**
-   * The view restricted to an equality bucket: its committed ids merged, in natural order, with the committed ids this
-   * unit of work rewrote (their new version may match now), then this unit of work's inserts, as the full view orders them.
-   */
-  private indexedView(coll: MemCollection, staged: Map<string, Staged>, bucket: Iterable<string>): Doc[] {
-    const rewritten: string[] = [];
-    for (const [id, s] of staged) if (s.doc && coll.rows.has(id)) rewritten.push(id);
-    rewritten.sort((a, b) => coll.seqOf(a) - coll.seqOf(b));
-    const merged = new Set(rewritten);
-    const out: Doc[] = [];
-    const emit = (id: string): void => {
-      const s = staged.get(id);
-      if (s) {
-        if (s.doc) out.push(s.doc);
-        return;
-      }
-      const row = coll.rows.get(id);
-      if (row) out.push(row.doc);
-    };
-    let k = 0;
-    for (const id of bucket) {
-      if (merged.has(id)) continue;
-      const seq = coll.seqOf(id);
-      while (k < rewritten.length && coll.seqOf(rewritten[k]!) < seq) emit(rewritten[k++]!);
-      emit(id);
-    }
-    while (k < rewritten.length) emit(rewritten[k++]!);
-    for (const [id, s] of staged) if (s.doc && !coll.rows.has(id)) out.push(s.doc);
-    return out;
-  }
-
-  /**
-   * `nearest()` over the view, answered from the grid: committed points ring by ring (the ones this unit of work rewrote
-   * skipped), then its staged documents checked directly. Ties go to natural order, as the scan's first minimum does.
-   * `undefined` when the grid cannot answer (the caller scans); no match in range is `{ doc: undefined }`.
-   */
-  private nearestViaGrid(coll: MemCollection, filter: Record<string, unknown>, near: NearQuery): { doc: Doc | undefined } | undefined {
-    const grid = coll.grids.get(near.field);
-    if (!grid) return undefined;
-    const predicate = compileFilter(filter);
-    const staged = this.writes.get(coll.name);
-    let best: Doc | undefined;
-    let bestDistance = Infinity;
-    let bestOrder = Infinity;
-    const consider = (doc: Doc, order: number): void => {
-      const c = pointCoordinates(getPath(doc, near.field));
-      if (!c) return;
-      const d = haversineMeters(near.lng, near.lat, c[0], c[1]);
-      if (d > near.maxDistanceMeters || d > bestDistance || (d === bestDistance && order > bestOrder)) return;
-      if (!predicate(doc)) return;
-      best = doc;
-      bestDistance = d;
-      bestOrder = order;
-    };
-    const answered = grid.search(
-      near,
-      () => Math.min(bestDistance, near.maxDistanceMeters),
-      (id) => {
-        if (staged?.has(id)) return;
-        const row = coll.rows.get(id);
-        if (row) consider(row.doc, row.seq);
-      },
-    );
-    if (!answered) return undefined;
-    // This unit of work's inserts come after every committed row in natural order, in staging order.
-    let inserted = 0;
-    for (const [id, s] of staged ?? []) {
-      if (!s.doc) continue;
-      const row = coll.rows.get(id);
-      consider(s.doc, row ? row.seq : Number.MAX_SAFE_INTEGER / 2 + inserted++);
-    }
-    return { doc: best };
-  }
-
-  /** `query()` over the view, from an ordered index when one holds the sort and this unit of work wrote nothing there. */
   select(coll: MemCollection, filter: Record<string, unknown>, options?: FindOptions): Doc[] {
-    if (typeof filter.id !== 'string' && !this.writes.get(coll.name)?.size) {
-      const sorted = coll.sortedCandidates(filter, options?.sort);
-      if (sorted) return query(sorted, filter, options, true);
-    }
     return query(this.view(coll, filter), filter, options);
   }
 
@@ -614,8 +465,7 @@ class MemTransaction implements Transaction {
       },
       findNearestAndUpdate: async (filter: Filter<T>, near: NearQuery, set: Partial<T>) => {
         usable();
-        const viaGrid = this.nearestViaGrid(coll, filter as Record<string, unknown>, near);
-        const found = viaGrid ? viaGrid.doc : nearest(query(this.view(coll, filter), filter), near);
+        const found = nearest(query(this.view(coll, filter), filter), near);
         return updateFirst(found ? [found] : [], set);
       },
       deleteMany: async (filter) => {

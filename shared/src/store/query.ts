@@ -1,4 +1,5 @@
-// The in-memory evaluation of the port's small query language: filters, sorts, deep copies, distances and retries.
+// The in-memory store's helpers: filters (sift), sorts, deep copies, distances and retries.
+import sift from 'sift';
 import { EARTH_RADIUS_2DSPHERE_KM, haversineKm } from '../geo';
 import type { Filter, FindOptions, Sort } from './port';
 
@@ -26,15 +27,6 @@ export function getPath(doc: unknown, path: string): unknown {
     cur = (cur as Doc)[part];
   }
   return cur;
-}
-
-function hasPath(doc: unknown, path: string): boolean {
-  let cur: unknown = doc;
-  for (const part of path.split('.')) {
-    if (cur === null || typeof cur !== 'object' || Array.isArray(cur) || !(part in (cur as Doc))) return false;
-    cur = (cur as Doc)[part];
-  }
-  return true;
 }
 
 // MongoDB's type bracketing, reduced to the types JSON aggregates and the outbox use.
@@ -76,107 +68,20 @@ export function canonicalKey(v: unknown): string {
   });
 }
 
-function valuesEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if ((a === null || a === undefined) && (b === null || b === undefined)) return true;
-  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  return canonicalKey(a) === canonicalKey(b);
-}
-
-/** Equality as MongoDB sees it: a stored array matches a scalar it contains; null matches missing. */
-function matchesEq(stored: unknown, wanted: unknown): boolean {
-  if (valuesEqual(stored, wanted)) return true;
-  if (Array.isArray(stored) && !Array.isArray(wanted)) return stored.some((s) => valuesEqual(s, wanted));
-  return false;
-}
-
-function comparable(stored: unknown, bound: unknown): boolean {
-  return stored !== null && stored !== undefined && typeRank(stored) === typeRank(bound);
-}
-
-const operators = new Set(['$eq', '$ne', '$in', '$lt', '$lte', '$gt', '$gte', '$exists']);
-
-function isOperatorObject(v: unknown): v is Doc {
-  if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Date) return false;
-  const keys = Object.keys(v);
-  return keys.length > 0 && keys.every((k) => k.startsWith('$'));
-}
-
-function getParts(doc: unknown, parts: string[]): unknown {
-  let cur: unknown = doc;
-  for (const part of parts) {
-    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
-    cur = (cur as Doc)[part];
-  }
-  return cur;
-}
-
 type Predicate = (doc: Doc) => boolean;
 
-function compileCondition(path: string, cond: unknown): Predicate {
-  const parts = path.split('.');
-  if (!isOperatorObject(cond)) {
-    if (cond === null || typeof cond !== 'object') {
-      // The common case (plain scalar equality) without the generic machinery.
-      return (doc) => {
-        const stored = getParts(doc, parts);
-        return (
-          stored === cond || (cond === null && stored === undefined) || (Array.isArray(stored) ? stored.some((s) => s === cond) : false)
-        );
-      };
-    }
-    return (doc) => matchesEq(getParts(doc, parts), cond);
-  }
-  const checks: ((stored: unknown, doc: Doc) => boolean)[] = [];
-  for (const [op, arg] of Object.entries(cond)) {
-    if (arg === undefined) continue;
-    if (!operators.has(op)) throw new Error(`unsupported query operator ${op} on ${path}`);
-    switch (op) {
-      case '$eq':
-        checks.push((stored) => matchesEq(stored, arg));
-        break;
-      case '$ne':
-        checks.push((stored) => !matchesEq(stored, arg));
-        break;
-      case '$in':
-        if (!Array.isArray(arg)) throw new Error(`$in on ${path} needs an array`);
-        checks.push((stored) => arg.some((a) => matchesEq(stored, a)));
-        break;
-      case '$exists':
-        checks.push((_stored, doc) => hasPath(doc, path) === Boolean(arg));
-        break;
-      default:
-        checks.push((stored) => {
-          const candidates = Array.isArray(stored) ? stored : [stored];
-          return candidates.some((v) => {
-            if (!comparable(v, arg)) return false;
-            const c = compareValues(v, arg);
-            return op === '$lt' ? c < 0 : op === '$lte' ? c <= 0 : op === '$gt' ? c > 0 : c >= 0;
-          });
-        });
-    }
-  }
-  return (doc) => {
-    const stored = getParts(doc, parts);
-    return checks.every((check) => check(stored, doc));
-  };
-}
-
-/** Compiles a filter once into a predicate (conditions ANDed); throws on operators outside the port's language. */
+/**
+ * Compiles a filter of the port's small language (field equality, $eq $ne $in $lt $lte $gt $gte $exists, dotted paths)
+ * into a predicate with sift, which matches as MongoDB does (null matches missing, a stored array matches a member).
+ */
 export function compileFilter(filter: Filter<Doc> | Record<string, unknown>): Predicate {
-  const predicates: Predicate[] = [];
+  const query: Doc = {};
   for (const [path, cond] of Object.entries(filter)) {
     if (cond === undefined) continue;
     if (path.startsWith('$')) throw new Error(`unsupported top-level query operator ${path}`);
-    predicates.push(compileCondition(path, cond));
+    query[path] = cond;
   }
-  if (predicates.length === 1) return predicates[0]!;
-  return (doc) => predicates.every((p) => p(doc));
-}
-
-export function matches(doc: Doc, filter: Filter<Doc> | Record<string, unknown>): boolean {
-  return compileFilter(filter)(doc);
+  return sift(query as Parameters<typeof sift>[0]) as Predicate;
 }
 
 /** Stable multi-field sort (ties keep the given order, i.e. insertion order). */
@@ -279,11 +184,6 @@ export function applySet(doc: Doc, set: Record<string, unknown>): Doc {
     else out[k] = cloneValue(v);
   }
   return out;
-}
-
-export interface RetryPolicy {
-  maxAttempts: number;
-  baseDelayMs: number;
 }
 
 /** Small jittered exponential backoff between whole-work retries, so racing units of work spread out. */
