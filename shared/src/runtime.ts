@@ -11,6 +11,9 @@ import { createMetrics } from './metrics';
 import { createStore } from './store/factory';
 import { LedgerFolder } from './store/summaryLedger';
 
+/** Of SHUTDOWN_TIMEOUT_MS, what is kept for the relay, the folds and closing the connections after the drain. */
+const SHUTDOWN_RESERVE_MS = 2_000;
+
 export async function startService(def: ServiceDefinition, options: RuntimeOptions): Promise<RunningService> {
   const { config } = options;
   const logger = createLogger(def.name, config.LOG_LEVEL);
@@ -83,12 +86,18 @@ export async function startService(def: ServiceDefinition, options: RuntimeOptio
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       logger.info('stopping: no new requests or messages; finishing in-flight work');
+      const started = Date.now();
+      // Most of the budget goes to messages in flight; what is left closes the rest before the exit timer fires.
+      const drainMs = Math.max(0, config.SHUTDOWN_TIMEOUT_MS - SHUTDOWN_RESERVE_MS);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await consumer.stop();
+      await consumer.stop(drainMs);
       for (const f of folders) await f.stop();
       await relay.stop();
+      const left = Math.max(0, drainMs - (Date.now() - started));
+      const timer = setTimeout(() => server.closeAllConnections(), left);
       await closed;
+      clearTimeout(timer);
       await connection.close();
       if (def.onStop) await def.onStop();
       await store.close();

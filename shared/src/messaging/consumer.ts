@@ -95,7 +95,12 @@ export class MessageConsumer {
   }
 
   /** Stops taking messages, waits for the in-flight ones to be acked (or given back), then closes the channel. */
-  async stop(): Promise<void> {
+  /**
+   * Stops taking messages and waits for the ones in flight, at most `drainMs`: after that the channel closes anyway and
+   * the broker gives the unacknowledged ones to another consumer (their work either committed, and the inbox absorbs the
+   * redelivery, or it did not, and the redelivery does it). Nothing is lost either way.
+   */
+  async stop(drainMs = Number.POSITIVE_INFINITY): Promise<void> {
     this.stopping = true;
     this.unregister?.();
     this.unregister = null;
@@ -109,7 +114,23 @@ export class MessageConsumer {
         this.logger.debug(`cancel on a closed channel: ${errorMessage(err)}`);
       }
     }
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    const deadline = Date.now() + drainMs;
+    while (this.inFlight.size > 0 && Date.now() < deadline) {
+      const all = Promise.allSettled([...this.inFlight]);
+      if (!Number.isFinite(drainMs)) {
+        await all;
+        continue;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      });
+      await Promise.race([all, timeout]);
+      clearTimeout(timer);
+    }
+    if (this.inFlight.size > 0) {
+      this.logger.warn(`stopping with ${this.inFlight.size} message(s) still in flight after ${drainMs} ms; the broker redelivers them`);
+    }
     if (channel) {
       this.channel = null;
       await this.options.connection.releaseChannel(channel);

@@ -213,4 +213,32 @@ describe('message consumer', () => {
     // Acked before the channel closed: nothing went back to the queue.
     expect(await messageCount(ctx.channel, svc.consumer.queue)).to.equal(0);
   });
+
+  it('on stop, gives up waiting after its drain time and the broker hands the unfinished message to another consumer', async () => {
+    let release!: () => void;
+    const stuck = new Promise<void>((resolve) => (release = resolve));
+    const slow = await startTestService(ctx, {
+      service: 'drain-service',
+      subscriptions: [
+        on('ride.requested', 'slowHandler', async () => {
+          await stuck;
+        }),
+      ],
+    });
+    const env = rideRequested();
+    publish(env);
+    await waitFor(async () => (await messageCount(ctx.channel, slow.consumer.queue)) === 0, { description: 'the delivery taken' });
+
+    const startedAt = Date.now();
+    await slow.consumer.stop(300);
+    expect(Date.now() - startedAt, 'bounded by the drain time').to.be.below(2_000);
+    // The handler finishes after its channel closed: its ack cannot reach the broker any more.
+    release();
+    await slow.stop();
+
+    const next = await start({ service: 'drain-service', subscriptions: [on('ride.requested', 'recordEffect', recordEffect)] });
+    await waitFor(async () => (await effectCount(next.store, { rideId: env.payload.rideId })) === 1, {
+      description: 'the unfinished message handled by the next consumer',
+    });
+  });
 });
