@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import type { ChannelModel } from 'amqplib';
 import { errorMessage, withContext, type Logger } from '../logger';
 import { performance } from 'node:perf_hooks';
+import { Doorbell } from '../doorbell';
 import type { Metrics } from '../metrics';
 import type { OutboxRecord, OutboxStore } from '../store/port';
 import type { AmqpConnectionManager } from './connection';
@@ -268,58 +269,5 @@ export class OutboxRelay {
 
   private backoff(failures: number): number {
     return Math.min(this.minBackoffMs * 2 ** Math.min(failures, 20), this.maxBackoffMs);
-  }
-}
-
-/** A wake-up signal that is never lost: a ring with nobody waiting is kept for the next `wait`. */
-class Doorbell {
-  private rung = false;
-  private stopped = false;
-  /** Waiting for a ring (or a timeout). */
-  private readonly waiters = new Set<() => void>();
-  /** Backing off: only stop cuts that short. */
-  private readonly sleepers = new Set<() => void>();
-
-  ring(): void {
-    if (this.waiters.size === 0) {
-      this.rung = true;
-      return;
-    }
-    const waiters = [...this.waiters];
-    this.waiters.clear();
-    for (const w of waiters) w();
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.ring();
-    for (const s of [...this.sleepers]) s();
-  }
-
-  /** Resolves on a ring (or one that came while nobody waited), on stop, or after `ms`. */
-  wait(ms: number): Promise<void> {
-    if (this.rung || this.stopped) {
-      this.rung = false;
-      return Promise.resolve();
-    }
-    return this.timer(ms, this.waiters);
-  }
-
-  /** Resolves after `ms`, or at once on stop. */
-  sleep(ms: number): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    return this.timer(ms, this.sleepers);
-  }
-
-  private timer(ms: number, set: Set<() => void>): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        set.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      set.add(done);
-    });
   }
 }

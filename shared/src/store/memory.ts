@@ -1,5 +1,5 @@
 // The in-memory store adapter: a map per collection with the port's transactional semantics (staged writes, atomic commit, optimistic checks).
-import { OutboxSignals } from './doorbell';
+import { OutboxSignals } from './outboxSignals';
 import { ConcurrencyError, DuplicateKeyError, DuplicateMessageError } from '../errors';
 import type { Envelope } from '../envelope';
 import type {

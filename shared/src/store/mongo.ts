@@ -1,5 +1,5 @@
 // The MongoDB store adapter: a dedicated mongoose connection, native sessions and withTransaction, outbox and inbox collections.
-import { OutboxSignals } from './doorbell';
+import { OutboxSignals } from './outboxSignals';
 import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
 import { AppError, ConcurrencyError, DuplicateKeyError, DuplicateMessageError } from '../errors';

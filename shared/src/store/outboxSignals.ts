@@ -1,28 +1,6 @@
-// The outbox's signals to the relay: the doorbell (once per event-loop turn however many rang) and the fast path of local commits.
+// The outbox's signals to the relay: the doorbell, and the fast path that hands over the rows of local commits.
+import { Doorbell } from '../doorbell';
 import type { FastPath, OutboxRecord } from './port';
-
-export class Doorbell {
-  private readonly listeners = new Set<() => void>();
-  private scheduled = false;
-
-  ring(): void {
-    if (this.scheduled || this.listeners.size === 0) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      for (const listener of [...this.listeners]) listener();
-    });
-  }
-
-  subscribe(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  clear(): void {
-    this.listeners.clear();
-  }
-}
 
 /** What both store adapters do after a commit that wrote outbox rows: hand them to the fast path, else ring. */
 export class OutboxSignals {
