@@ -9,6 +9,7 @@ export * from './store/port';
 export * from './store/summaryLedger';
 export * from './messaging/handler';
 export * from './messaging/dispatch';
+export * from './messaging/emit';
 export * from './waitFor';
 export * from './http/types';
 export * from './http/validate';

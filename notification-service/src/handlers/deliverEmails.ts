@@ -3,12 +3,11 @@ import { randomUUID } from 'node:crypto';
 import {
   ConcurrencyError,
   DuplicateKeyError,
-  createEnvelope,
   errorMessage,
   type EventType,
   type MessageContext,
   type Store,
-  type Transaction,
+  type UnitOfWork,
 } from '@ridehail/shared';
 import {
   leaseForSending,
@@ -19,7 +18,6 @@ import {
   type Notification,
   type SendLease,
   type Transition,
-  type NotificationEvent,
   type PlannedEmail,
 } from '../domain/notification';
 import { notificationsCollection } from '../store/collections';
@@ -27,7 +25,6 @@ import { isoNow, type NotificationHandlerDeps } from './deps';
 
 type Outcome =
   { notification: Notification; sent: true; smtpMessageId: string } | { notification: Notification; sent: false; error: string };
-type Emit = (event: NotificationEvent) => Promise<void>;
 
 /** Thrown when SMTP failed and attempts remain: the message goes to the retry path. */
 export class EmailNotSentError extends Error {
@@ -80,25 +77,12 @@ export async function deliverEmails<T extends EventType>(
     }
   }
   const failures = outcomes.filter((o): o is Extract<Outcome, { sent: false }> => !o.sent);
-  const emitOutsideInbox =
-    (tx: Transaction): Emit =>
-    async (event) => {
-      await tx.outbox.add(
-        createEnvelope({
-          type: event.type,
-          payload: event.payload,
-          source: 'notification-service',
-          correlationId: ctx.envelope.correlationId,
-          causationId: ctx.envelope.id,
-        }),
-      );
-    };
 
   const retryFailures = failures.length > 0 && !ctx.isLastAttempt;
   if (retryFailures || claim.busy.length > 0) {
     const mode = retryFailures ? 'attempts-left' : 'final';
     if (outcomes.length > 0)
-      await withOutcomes((reread) => ctx.store.run((tx) => applyOutcomes(tx, outcomes, mode, emitOutsideInbox(tx), isoNow(deps), reread)));
+      await withOutcomes((reread) => ctx.outsideInbox((uow) => applyOutcomes(uow, outcomes, mode, isoNow(deps), reread)));
     if (claim.busy.length > 0) {
       ctx.logger.info('another delivery of this fact is sending; retrying after its lease', { busy: claim.busy });
       throw new EmailInProgressError(claim.busy);
@@ -106,14 +90,10 @@ export async function deliverEmails<T extends EventType>(
     ctx.logger.warn(`SMTP failed; attempt ${ctx.attempt} of ${ctx.maxAttempts}, retrying`, { failures: failures.map((f) => f.error) });
     throw new EmailNotSentError(failures);
   }
-  const result = await withOutcomes((reread) =>
-    ctx.once((uow) => applyOutcomes(uow.tx, outcomes, 'final', (event) => uow.emit(event.type, event.payload), isoNow(deps), reread)),
-  );
+  const result = await withOutcomes((reread) => ctx.once((uow) => applyOutcomes(uow, outcomes, 'final', isoNow(deps), reread)));
   if (result.duplicate) {
     if (outcomes.length > 0)
-      await withOutcomes((reread) =>
-        ctx.store.run((tx) => applyOutcomes(tx, outcomes, 'final', emitOutsideInbox(tx), isoNow(deps), reread)),
-      );
+      await withOutcomes((reread) => ctx.outsideInbox((uow) => applyOutcomes(uow, outcomes, 'final', isoNow(deps), reread)));
     ctx.logger.info('duplicate message acknowledged; only the emails it retried were recorded');
     return;
   }
@@ -189,14 +169,13 @@ async function withOutcomes<R>(run: (reread: boolean) => Promise<R>): Promise<R>
 }
 
 async function applyOutcomes(
-  tx: Transaction,
+  uow: UnitOfWork,
   outcomes: Outcome[],
   mode: 'final' | 'attempts-left',
-  emit: Emit,
   at: string,
   reread: boolean,
 ): Promise<void> {
-  const repo = tx.repo(notificationsCollection);
+  const repo = uow.tx.repo(notificationsCollection);
   const next: Transition[] = [];
   for (const o of outcomes) {
     const current = reread ? await repo.get(o.notification.id) : o.notification;
@@ -215,5 +194,5 @@ async function applyOutcomes(
     if (err instanceof ConcurrencyError && !reread) throw new MovedSinceLeaseError(errorMessage(err));
     throw err;
   }
-  for (const t of next) if (t?.event) await emit(t.event);
+  for (const t of next) if (t?.event) await uow.emit(t.event.type, t.event.payload);
 }

@@ -1,5 +1,5 @@
 // What ride-service's routes need besides the runtime's store and logger.
-import { createEnvelope, type RouteDeps, type Transaction } from '@ridehail/shared';
+import { emitter, type RouteDeps, type Transaction } from '@ridehail/shared';
 import type { RideEvent } from '../domain/ride';
 
 export interface RideRouteDeps extends RouteDeps {
@@ -14,7 +14,6 @@ export function clockOf(deps: RideRouteDeps): () => Date {
 
 /** Adds the domain's events to the outbox of `tx`; HTTP-caused events have no causation id (DESIGN §4). */
 export async function emitFromRequest(tx: Transaction, deps: RideRouteDeps, rideId: string, events: RideEvent[]): Promise<void> {
-  for (const event of events) {
-    await tx.outbox.add(createEnvelope({ type: event.type, payload: event.payload, source: deps.service, correlationId: rideId }));
-  }
+  const emit = emitter(tx, { source: deps.service, correlationId: rideId });
+  for (const event of events) await emit(event.type, event.payload);
 }

@@ -1,9 +1,10 @@
 // Runs one validated message through its handler with the inbox: effects, outgoing events and the inbox record commit together.
-import { createEnvelope, type AnyEnvelope, type Envelope } from '../envelope';
+import type { AnyEnvelope, Envelope } from '../envelope';
 import { DuplicateMessageError } from '../errors';
-import type { EventType, PayloadOf } from '../events';
+import type { EventType } from '../events';
 import { withContext, type Logger } from '../logger';
 import type { Store } from '../store/port';
+import { emitter } from './emit';
 import type { AnySubscription, MessageContext, OnceResult, Subscription, UnitOfWork } from './handler';
 
 export interface DispatchInput {
@@ -33,6 +34,7 @@ export async function dispatch(input: DispatchInput): Promise<DispatchOutcome> {
     attempt,
   });
   let duplicate = false;
+  const cause = { source: consumer, correlationId: envelope.correlationId, causationId: envelope.id };
   const ctx: MessageContext<EventType> = {
     envelope: envelope as Envelope<EventType>,
     attempt,
@@ -45,21 +47,7 @@ export async function dispatch(input: DispatchInput): Promise<DispatchOutcome> {
         const value = await store.run(async (tx) => {
           // The inbox record goes first: on a duplicate the transaction aborts before any effect is attempted.
           await tx.inbox.record(consumer, envelope.id, envelope.type);
-          const uow: UnitOfWork = {
-            tx,
-            emit: async <E extends EventType>(type: E, payload: PayloadOf<E>, options?: { correlationId?: string }) => {
-              await tx.outbox.add(
-                createEnvelope({
-                  type,
-                  payload,
-                  source: consumer,
-                  correlationId: options?.correlationId ?? envelope.correlationId,
-                  causationId: envelope.id,
-                }),
-              );
-            },
-          };
-          return work(uow);
+          return work({ tx, emit: emitter(tx, cause) });
         });
         return { duplicate: false, value };
       } catch (err) {
@@ -70,6 +58,9 @@ export async function dispatch(input: DispatchInput): Promise<DispatchOutcome> {
         }
         throw err;
       }
+    },
+    outsideInbox<R>(work: (uow: UnitOfWork) => Promise<R>): Promise<R> {
+      return store.run((tx) => work({ tx, emit: emitter(tx, cause) }));
     },
   };
   await (input.subscription as Subscription<EventType>).handle(ctx);

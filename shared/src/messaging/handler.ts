@@ -3,12 +3,13 @@ import type { Envelope } from '../envelope';
 import type { EventType, PayloadOf } from '../events';
 import type { Logger } from '../logger';
 import type { Store, Transaction } from '../store/port';
+import type { Emit } from './emit';
 
 /** The unit of work a handler writes through: repositories, and `emit` which adds a caused event to the outbox. */
 export interface UnitOfWork {
   tx: Transaction;
   /** Emits an event caused by the message being handled (correlationId and causationId are filled in). */
-  emit<E extends EventType>(type: E, payload: PayloadOf<E>, options?: { correlationId?: string }): Promise<void>;
+  emit: Emit;
 }
 
 export type OnceResult<R> = { duplicate: false; value: R } | { duplicate: true };
@@ -31,6 +32,11 @@ export interface MessageContext<T extends EventType> {
    * before is reported as `{duplicate: true}` and nothing of `work` is committed.
    */
   once<R>(work: (uow: UnitOfWork) => Promise<R>): Promise<OnceResult<R>>;
+  /**
+   * Runs `work` in a transaction without the inbox record: for what must commit whatever happens to the message
+   * (the outcome of an email already sent before a retry). Its events are caused by the message all the same.
+   */
+  outsideInbox<R>(work: (uow: UnitOfWork) => Promise<R>): Promise<R>;
 }
 
 /** Throwing means "retry me"; business failures are events, not exceptions. */
