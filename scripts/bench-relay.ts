@@ -4,13 +4,13 @@ import amqp, { type ConfirmChannel } from 'amqplib';
 import { createEnvelope, type Envelope } from '../shared/src/envelope';
 import { createLogger, errorMessage } from '../shared/src/logger';
 import { AmqpConnectionManager, redactAmqpUrl } from '../shared/src/messaging/connection';
-import { toAmqpMessage, type AmqpMessage } from '../shared/src/messaging/publisher';
+import { toAmqpMessage, type AmqpMessage } from '../shared/src/wire';
 import { OutboxRelay } from '../shared/src/messaging/relay';
 import { createMetrics } from '../shared/src/metrics';
 import { MemoryStore } from '../shared/src/store/memory';
 import { MongoStore } from '../shared/src/store/mongo';
 import type { OutboxStore, Store } from '../shared/src/store/port';
-import { outboxRecordOf } from '../shared/src/store/records';
+import { outboxRecordOf } from '../shared/src/wire';
 import { benchEnv } from './bench/env';
 
 const EVENTS = benchEnv().BENCH_EVENTS;

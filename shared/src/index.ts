@@ -1,5 +1,6 @@
 // The public surface of the project's library.
 export * from './envelope';
+export * from './wire';
 export * from './events';
 export * from './errors';
 export * from './config';

@@ -9,14 +9,8 @@ import type { AmqpConnectionManager } from './connection';
 import { dispatch } from './dispatch';
 import { SagaLanes } from './lanes';
 import type { AnySubscription } from './handler';
-import {
-  ConfirmPublisher,
-  HEADER_ATTEMPTS,
-  HEADER_CAUSATION_ID,
-  HEADER_LAST_ERROR,
-  HEADER_PARKED_AT,
-  HEADER_PARKING_REASON,
-} from './publisher';
+import { HEADER_ATTEMPTS, HEADER_CAUSATION_ID, HEADER_LAST_ERROR, HEADER_PARKED_AT, HEADER_PARKING_REASON } from '../wire';
+import { ConfirmPublisher } from './publisher';
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAYS_MS, declareServiceTopology, names, retryLevel, type ServiceNames } from './topology';
 
 export interface MessageConsumerOptions {

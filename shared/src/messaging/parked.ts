@@ -3,7 +3,7 @@ import type { ChannelModel, ConfirmChannel, GetMessage } from 'amqplib';
 import { eventCatalogue, type EventType } from '../events';
 import { errorMessage } from '../logger';
 import { copyProperties } from './consumer';
-import { HEADER_ATTEMPTS, HEADER_PARKED_AT, HEADER_PARKING_REASON } from './publisher';
+import { HEADER_ATTEMPTS, HEADER_PARKED_AT, HEADER_PARKING_REASON } from '../wire';
 import { names } from './topology';
 
 /** Set on a replayed copy: when, from which parking queue, and why it had been parked. */

@@ -32,7 +32,7 @@ import {
   sleep,
   type Doc,
 } from './query';
-import { outboxRecordOf } from './records';
+import { outboxRecordOf } from '../wire';
 
 export interface MemoryStoreOptions {
   /** Shown in `description` (e.g. the database name the MongoDB store would use). */

@@ -25,7 +25,7 @@ import type {
   Versioned,
 } from './port';
 import { backoffDelay, cleanSet, sleep, type Doc } from './query';
-import { outboxRecordOf } from './records';
+import { outboxRecordOf } from '../wire';
 
 type Db = mongoose.mongo.Db;
 type ClientSession = mongoose.mongo.ClientSession;

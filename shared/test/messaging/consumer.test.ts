@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { createEnvelope } from '../../src/envelope';
 import { on, transactional } from '../../src/messaging/handler';
-import { toAmqpMessage } from '../../src/messaging/publisher';
+import { toAmqpMessage } from '../../src/wire';
 import { waitFor } from '../../src/waitFor';
 import { counterValue, effectCount, effects, startTestService, type TestService } from './service';
 import { messageCount, recordOf, rideRequested, takeMessages, useBroker } from './support';

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { on, transactional } from '../../src/messaging/handler';
 import { HEADER_REPLAYED_FROM, handleParked } from '../../src/messaging/parked';
-import { toAmqpMessage } from '../../src/messaging/publisher';
+import { toAmqpMessage } from '../../src/wire';
 import { waitFor } from '../../src/waitFor';
 import { counterValue, effectCount, effects, startTestService, type TestService } from './service';
 import { messageCount, recordOf, rideRequested, useBroker } from './support';

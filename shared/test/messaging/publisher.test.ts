@@ -1,7 +1,8 @@
 // The confirm-channel publisher: AMQP properties mirror the envelope, whole batches in flight, failures reported not thrown.
 import { expect } from 'chai';
 import { parseEnvelope } from '../../src/envelope';
-import { ConfirmPublisher, toAmqpMessage } from '../../src/messaging/publisher';
+import { ConfirmPublisher } from '../../src/messaging/publisher';
+import { toAmqpMessage } from '../../src/wire';
 import { messageCount, recordOf, rideRequested, takeMessages, useBroker } from './support';
 
 describe('confirm publisher', () => {

@@ -1,7 +1,7 @@
 // The broker closes a service's connection mid-stream: consuming and relaying resume on their own and no message is lost.
 import { expect } from 'chai';
 import { on, transactional } from '../../src/messaging/handler';
-import { toAmqpMessage } from '../../src/messaging/publisher';
+import { toAmqpMessage } from '../../src/wire';
 import { waitFor } from '../../src/waitFor';
 import { closeConnectionByName } from '../../../test/support/rabbit';
 import { effectCount, effects, startTestService, type TestService } from './service';

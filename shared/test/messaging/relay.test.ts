@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { createEnvelope } from '../../src/envelope';
 import { on, transactional } from '../../src/messaging/handler';
-import { toAmqpMessage } from '../../src/messaging/publisher';
+import { toAmqpMessage } from '../../src/wire';
 import { OutboxRelay } from '../../src/messaging/relay';
 import type { OutboxStore } from '../../src/store/port';
 import { waitFor } from '../../src/waitFor';

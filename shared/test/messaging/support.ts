@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import amqp, { type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { createEnvelope, type Envelope } from '../../src/envelope';
 import { createLogger, type Logger } from '../../src/logger';
-import { outboxRecordOf } from '../../src/store/records';
+import { outboxRecordOf } from '../../src/wire';
 import type { OutboxRecord } from '../../src/store/port';
 import { waitFor } from '../../src/waitFor';
 import { announceLane } from '../../../test/support/lanes';
