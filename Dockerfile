@@ -1,7 +1,7 @@
 # One image for the four services: `docker compose` runs it with a different command per service.
 
 # --- build: every dependency, then the TypeScript project references (shared + the four services) ---
-FROM node:20-slim AS build
+FROM node:26-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
 COPY shared/package.json shared/tsconfig.json shared/
@@ -18,7 +18,7 @@ COPY notification-service/src notification-service/src
 RUN npx tsc -b
 
 # --- runtime: production dependencies only, compiled JavaScript, no compiler, not root ---
-FROM node:20-slim AS runtime
+FROM node:26-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
