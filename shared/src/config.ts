@@ -41,6 +41,9 @@ export const baseConfigSchema = z.object({
     .regex(/^[A-Z]{3}$/, 'a 3-letter ISO 4217 code')
     .default('EUR'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10000),
+  /** The standard OpenTelemetry variables: set, spans are exported over OTLP/HTTP (e.g. http://jaeger:4318). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(emptyAsUndefined, z.string().url().optional()),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.preprocess(emptyAsUndefined, z.string().url().optional()),
 });
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
 

@@ -1,6 +1,7 @@
 // The public surface of the project's library.
 export * from './envelope';
 export * from './wire';
+export * from './tracing';
 export * from './events';
 export * from './errors';
 export * from './config';

@@ -10,6 +10,7 @@ import { OutboxRelay } from './messaging/relay';
 import { createMetrics } from './metrics';
 import { createStore } from './store/factory';
 import { LedgerFolder } from './store/summaryLedger';
+import { startTracing, stopTracing } from './tracing';
 
 /** Of SHUTDOWN_TIMEOUT_MS, what is kept for the relay, the folds and closing the connections after the drain. */
 const SHUTDOWN_RESERVE_MS = 2_000;
@@ -17,6 +18,10 @@ const SHUTDOWN_RESERVE_MS = 2_000;
 export async function startService(def: ServiceDefinition, options: RuntimeOptions): Promise<RunningService> {
   const { config } = options;
   const logger = createLogger(def.name, config.LOG_LEVEL);
+  // Trace context always flows (so every message carries a traceparent); spans are exported only to an OTLP endpoint.
+  const otlpEndpoint = config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? config.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const tracingOwner = startTracing({ serviceName: def.name, otlpEndpoint });
+  if (otlpEndpoint && tracingOwner) logger.info(`exporting traces to ${otlpEndpoint}`);
   const metrics = createMetrics(def.name, { defaultMetrics: options.handleSignals === true });
 
   const store = options.store ?? createStore({ mongoUrl: config.MONGO_URL, dbName: `${config.MONGO_DB_PREFIX}${def.database}`, logger });
@@ -45,6 +50,7 @@ export async function startService(def: ServiceDefinition, options: RuntimeOptio
     connection,
     outbox: store.outbox,
     prefix: config.BROKER_PREFIX,
+    service: def.name,
     leaseMs: config.OUTBOX_LEASE_MS,
     logger,
     metrics,
@@ -101,6 +107,8 @@ export async function startService(def: ServiceDefinition, options: RuntimeOptio
       await connection.close();
       if (def.onStop) await def.onStop();
       await store.close();
+      // Only the service that registered tracing ends it (tests run several services in one process).
+      if (tracingOwner && options.handleSignals) await stopTracing();
       logger.info('stopped');
     })();
     return stopping;

@@ -5,6 +5,7 @@ import { eventCatalogue } from './events';
 import { prefixedExchange } from './messaging/topology';
 import { cloneDoc } from './store/query';
 import type { FastPath, OutboxRecord } from './store/port';
+import type { TraceContext } from './tracing';
 
 export const HEADER_CAUSATION_ID = 'x-causation-id';
 export const HEADER_EVENT_VERSION = 'x-event-version';
@@ -12,6 +13,8 @@ export const HEADER_ATTEMPTS = 'x-attempts';
 export const HEADER_LAST_ERROR = 'x-last-error';
 export const HEADER_PARKING_REASON = 'x-parking-reason';
 export const HEADER_PARKED_AT = 'x-parked-at';
+export const HEADER_TRACEPARENT = 'traceparent';
+export const HEADER_TRACESTATE = 'tracestate';
 
 export interface AmqpMessage {
   /** Prefixed exchange name. */
@@ -36,10 +39,15 @@ export function envelopeOfRecord(record: OutboxRecord): Envelope {
   return env;
 }
 
-/** AMQP properties mirroring an envelope, so the management UI shows ids, type, source and time (DESIGN §4). */
-export function propertiesOf(env: Envelope): Options.Publish {
+/**
+ * AMQP properties mirroring an envelope, so the management UI shows ids, type, source and time (DESIGN §4), with the
+ * W3C trace context of the publish.
+ */
+export function propertiesOf(env: Envelope, trace: TraceContext = {}): Options.Publish {
   const headers: Record<string, unknown> = { [HEADER_EVENT_VERSION]: env.version };
   if (env.causationId !== undefined) headers[HEADER_CAUSATION_ID] = env.causationId;
+  if (trace.traceparent !== undefined) headers[HEADER_TRACEPARENT] = trace.traceparent;
+  if (trace.tracestate !== undefined) headers[HEADER_TRACESTATE] = trace.tracestate;
   return {
     persistent: true,
     contentType: 'application/json',
@@ -53,25 +61,39 @@ export function propertiesOf(env: Envelope): Options.Publish {
   };
 }
 
-/** The record → AMQP message mapping (the record keeps its exchange unprefixed; BROKER_PREFIX is added here). */
-export function toAmqpMessage(record: OutboxRecord, prefix: string): AmqpMessage {
+/**
+ * The record → AMQP message mapping (the record keeps its exchange unprefixed; BROKER_PREFIX is added here). `trace` is
+ * the publish's own context (a child of the one the row kept); without it the row's is carried on.
+ */
+export function toAmqpMessage(record: OutboxRecord, prefix: string, trace?: TraceContext): AmqpMessage {
   const env = envelopeOfRecord(record);
   return {
     exchange: prefixedExchange(prefix, record.exchange),
     routingKey: record.routingKey,
     content: Buffer.from(JSON.stringify(env)),
-    options: propertiesOf(env),
+    options: propertiesOf(env, trace ?? traceOfRecord(record)),
   };
 }
 
+/** The trace context of the work that wrote the row. */
+export function traceOfRecord(record: OutboxRecord): TraceContext {
+  const out: TraceContext = {};
+  if (record.headers.traceparent !== undefined) out.traceparent = record.headers.traceparent;
+  if (record.headers.tracestate !== undefined) out.tracestate = record.headers.tracestate;
+  return out;
+}
+
 /** The outbox row of DESIGN §5 for an envelope; the exchange is unprefixed (BROKER_PREFIX belongs to messaging). */
-export function outboxRecordOf(envelope: Envelope, fastPath?: FastPath | null, now = Date.now()): OutboxRecord {
+export function outboxRecordOf(envelope: Envelope, fastPath?: FastPath | null, trace: TraceContext = {}, now = Date.now()): OutboxRecord {
   const headers: OutboxRecord['headers'] = {
     version: envelope.version,
     source: envelope.source,
     correlationId: envelope.correlationId,
   };
   if (envelope.causationId !== undefined) headers.causationId = envelope.causationId;
+  // The trace context of the work that emitted it, kept so the relay's publish continues that trace (DESIGN §4).
+  if (trace.traceparent !== undefined) headers.traceparent = trace.traceparent;
+  if (trace.tracestate !== undefined) headers.tracestate = trace.tracestate;
   return {
     id: envelope.id,
     type: envelope.type,

@@ -4,6 +4,7 @@ import express, { Router, type Express, type NextFunction, type Request, type Re
 import { AppError } from '../errors';
 import { withContext, type Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import { contextFrom, runInContext, startSpan } from '../tracing';
 import { problemHandler, sendProblem, toProblem } from './problem';
 
 export interface HttpAppOptions {
@@ -16,12 +17,27 @@ export interface HttpAppOptions {
   bodyLimit?: string;
 }
 
+/** Health, readiness and metrics are polled all the time and belong to no saga: no spans for them. */
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+
 const hasBody = (req: Request) => req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 
 export function createHttpApp(options: HttpAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+
+  // Every request is a span: a `traceparent` sent by the caller is continued, else the trace starts here (DESIGN §4).
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (PROBES.has(req.path)) return next();
+    const span = startSpan(options.service, `${req.method} ${req.path}`, {
+      kind: 'server',
+      parent: contextFrom(req.headers as Record<string, unknown>),
+      attributes: { 'http.request.method': req.method, 'url.path': req.path },
+    });
+    res.on('finish', () => span.end(res.statusCode >= 500 ? `status ${res.statusCode}` : undefined));
+    runInContext(span.context, next);
+  });
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     const incoming = req.header('x-request-id');

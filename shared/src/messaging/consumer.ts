@@ -6,6 +6,7 @@ import { errorMessage, withContext, type Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { Store } from '../store/port';
 import type { AmqpConnectionManager } from './connection';
+import { contextFrom, inSpan } from '../tracing';
 import { dispatch } from './dispatch';
 import { SagaLanes } from './lanes';
 import type { AnySubscription } from './handler';
@@ -143,7 +144,7 @@ export class MessageConsumer {
       maxAttempts: this.maxAttempts,
     });
     await channel.prefetch(this.prefetch);
-    const publisher = new ConfirmPublisher(channel, this.options.prefix);
+    const publisher = new ConfirmPublisher(channel, this.options.prefix, this.options.service);
     this.channel = channel;
     const reply = await channel.consume(
       this.names.queue,
@@ -211,16 +212,31 @@ export class MessageConsumer {
     const timer = this.options.metrics?.handlerDuration.startTimer({ type: envelope.type, handler: subscription.name });
     let outcome: Awaited<ReturnType<typeof dispatch>>;
     try {
-      outcome = await this.sagaLanes.run(envelope.correlationId, () =>
-        dispatch({
-          store: this.options.store,
-          consumer: this.options.service,
-          envelope,
-          subscription,
-          attempt,
-          maxAttempts: this.maxAttempts,
-          logger: this.options.logger,
-        }),
+      // The handling is a span of the saga's trace, continuing the publish that sent the message (DESIGN §4).
+      outcome = await inSpan(
+        this.options.service,
+        `process ${envelope.type}`,
+        {
+          kind: 'consumer',
+          parent: contextFrom(props.headers as Record<string, unknown> | undefined),
+          attributes: {
+            'messaging.system': 'rabbitmq',
+            'messaging.message.id': envelope.id,
+            'messaging.operation.name': subscription.name,
+          },
+        },
+        () =>
+          this.sagaLanes.run(envelope.correlationId, () =>
+            dispatch({
+              store: this.options.store,
+              consumer: this.options.service,
+              envelope,
+              subscription,
+              attempt,
+              maxAttempts: this.maxAttempts,
+              logger: this.options.logger,
+            }),
+          ),
       );
     } catch (err) {
       timer?.();

@@ -2,6 +2,7 @@
 import { createEnvelope } from '../envelope';
 import type { EventType, PayloadOf } from '../events';
 import type { Transaction } from '../store/port';
+import { traceContextOf } from '../tracing';
 
 /** What caused the events: the emitting service, the saga, and the message that caused them (none for HTTP). */
 export interface Cause {
@@ -23,6 +24,8 @@ export function emitter(tx: Transaction, cause: Cause): Emit {
         correlationId: options?.correlationId ?? cause.correlationId,
         ...(cause.causationId !== undefined ? { causationId: cause.causationId } : {}),
       }),
+      // The span at work now (the HTTP request, the handled message) is the parent of the event's publish.
+      traceContextOf(),
     );
   };
 }

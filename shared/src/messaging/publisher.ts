@@ -2,7 +2,8 @@
 import type { ConfirmChannel, Options } from 'amqplib';
 import { errorMessage } from '../logger';
 import type { OutboxRecord } from '../store/port';
-import { toAmqpMessage } from '../wire';
+import { contextFrom, startSpan } from '../tracing';
+import { toAmqpMessage, traceOfRecord } from '../wire';
 import { EXCHANGE_TYPE, prefixedExchange } from './topology';
 
 export interface BatchResult {
@@ -26,6 +27,8 @@ export class ConfirmPublisher {
   constructor(
     readonly channel: ConfirmChannel,
     private readonly prefix: string,
+    /** The service whose publishes these are, for its spans. */
+    private readonly tracerName = 'ridehail',
   ) {
     channel.once('close', () => {
       this.closed = true;
@@ -55,7 +58,13 @@ export class ConfirmPublisher {
     let i = 0;
     for (; i < records.length; i++) {
       const record = records[i] as OutboxRecord;
-      const msg = toAmqpMessage(record, this.prefix);
+      // The publish is a span of the trace the row was written in; the consumer continues from this span.
+      const span = startSpan(this.tracerName, `publish ${record.type}`, {
+        kind: 'producer',
+        parent: contextFrom(traceOfRecord(record) as Record<string, unknown>),
+        attributes: { 'messaging.system': 'rabbitmq', 'messaging.message.id': record.id, 'messaging.destination.name': record.exchange },
+      });
+      const msg = toAmqpMessage(record, this.prefix, span.trace);
       let writable: boolean;
       let settle!: (ok: boolean) => void;
       const settled = new Promise<boolean>((resolve) => {
@@ -64,11 +73,13 @@ export class ConfirmPublisher {
       try {
         writable = this.channel.publish(msg.exchange, msg.routingKey, msg.content, msg.options, (err: unknown) => {
           if (err) error ??= errorMessage(err);
+          span.end(err ? errorMessage(err) : undefined);
           settle(!err);
         });
       } catch (err) {
         // publish() throws synchronously on a closed channel: this record and the rest were never sent.
         error ??= errorMessage(err);
+        span.end(errorMessage(err));
         break;
       }
       pending.push(settled.then((ok) => void (ok ? confirmed : failed).push(record.id)));

@@ -14,6 +14,8 @@ export interface OutboxRelayOptions {
   connection: AmqpConnectionManager;
   outbox: OutboxStore;
   prefix: string;
+  /** The service whose outbox this is (names its publish spans). */
+  service?: string;
   /** Owner of the leases (default host:pid:random); two relays must never share one. */
   relayId?: string;
   /** Rows per claim (default 500). */
@@ -131,7 +133,7 @@ export class OutboxRelay {
   private async setup(conn: ChannelModel): Promise<void> {
     if (!this.running) return;
     const channel = await this.options.connection.openConfirmChannel(conn);
-    this.publisher = new ConfirmPublisher(channel, this.options.prefix);
+    this.publisher = new ConfirmPublisher(channel, this.options.prefix, this.options.service);
     // Whatever waited while the broker was away: the fast rows go first, then a claim for the rest.
     this.nextClaimAt = 0;
     this.bell.ring();

@@ -2,6 +2,7 @@
 import { OutboxSignals } from './outboxSignals';
 import { ConcurrencyError, DuplicateKeyError, DuplicateMessageError } from '../errors';
 import type { Envelope } from '../envelope';
+import type { TraceContext } from '../tracing';
 import type {
   FastPath,
   CollectionSpec,
@@ -307,12 +308,12 @@ class MemTransaction implements Transaction {
   constructor(private readonly store: MemoryStore) {
     this.fastPath = store.outbox.signals.current();
     this.outbox = {
-      add: async (envelope: Envelope) => {
+      add: async (envelope: Envelope, trace?: TraceContext) => {
         this.assertUsable();
         if (this.outboxRows.some((r) => r.id === envelope.id) || this.store.outbox.has(envelope.id)) {
           this.doom(new DuplicateKeyError('outbox', envelope.id));
         }
-        this.outboxRows.push(outboxRecordOf(envelope, this.fastPath));
+        this.outboxRows.push(outboxRecordOf(envelope, this.fastPath, trace));
       },
     };
     this.inbox = {

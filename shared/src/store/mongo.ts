@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
 import { AppError, ConcurrencyError, DuplicateKeyError, DuplicateMessageError } from '../errors';
 import type { Envelope } from '../envelope';
+import type { TraceContext } from '../tracing';
 import { errorMessage, type Logger } from '../logger';
 import type {
   CollectionSpec,
@@ -389,11 +390,11 @@ class MongoTransaction implements Transaction {
     readonly fastPath: FastPath | null,
   ) {
     this.outbox = {
-      add: async (envelope: Envelope) => {
+      add: async (envelope: Envelope, trace?: TraceContext) => {
         if (this.outboxRows.some((r) => r.id === envelope.id)) {
           throw new DuplicateKeyError(OUTBOX_COLLECTION, JSON.stringify({ _id: envelope.id }));
         }
-        this.outboxRows.push(outboxRecordOf(envelope, this.fastPath));
+        this.outboxRows.push(outboxRecordOf(envelope, this.fastPath, trace));
       },
     };
     this.inbox = {

@@ -1,6 +1,7 @@
 // The store port: a unit of work giving repositories, the outbox and the inbox; both adapters implement it.
 import type { Envelope } from '../envelope';
 import type { EventType } from '../events';
+import type { TraceContext } from '../tracing';
 
 /** Every stored aggregate has a string id and an optimistic-concurrency version. */
 export interface Versioned {
@@ -90,6 +91,9 @@ export interface OutboxRecord {
     source: string;
     correlationId: string;
     causationId?: string;
+    /** W3C trace context of the work that emitted it (DESIGN §4). */
+    traceparent?: string;
+    tracestate?: string;
   };
   payload: unknown;
   occurredAt: Date;
@@ -102,7 +106,7 @@ export interface OutboxRecord {
 
 export interface OutboxWriter {
   /** Records an event to publish; it becomes visible (and is relayed) only if the unit of work commits. */
-  add(envelope: Envelope): Promise<void>;
+  add(envelope: Envelope, trace?: TraceContext): Promise<void>;
 }
 
 export interface Inbox {
