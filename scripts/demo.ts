@@ -118,6 +118,8 @@ function printScenario(n: number, r: ScenarioResult, tap: Tap): void {
   if (r.rideId) {
     say(dim(`timeline from the broker (tap queue ${tap.queue}), +ms since POST /rides:`));
     for (const line of renderTimeline(buildTimeline(tap.forRide(r.rideId)), { since: r.startedAt, colour })) say(`  ${line}`);
+    const traceIds = [...new Set(tap.forRide(r.rideId).flatMap((m) => (m.traceId ? [m.traceId] : [])))];
+    if (traceIds.length > 0) say(dim(`trace ${traceIds.join(', ')} (traceparent on every message; see it in Jaeger, below)`));
   }
   say(dim('final state:'));
   if (r.ride) {
@@ -185,6 +187,11 @@ async function printManagementPointers(brokerPrefix: string, results: ScenarioRe
   say(`    correlation_id (= the ride id), message_id, app_id (the service), type, headers x-causation-id / x-event-version`);
   const example = results.find((r) => r.key === 'complete')?.rideId ?? results[0]?.rideId;
   if (example) say(`    follow one ride: npm run tracing -- show ${example}`);
+  heading('the same saga as one OpenTelemetry trace');
+  say('  Every message carries the W3C `traceparent` of the work that emitted it; each service adds a span per HTTP request,');
+  say('  outbox publish and handled message, so one saga is one trace from POST /rides to the last email (trace ids above).');
+  say('  With OTEL_EXPORTER_OTLP_ENDPOINT set the services export their spans: `docker compose up` starts Jaeger and points');
+  say('  them at it — open http://localhost:16686, service ride-service, or paste a trace id from above.');
 }
 
 async function main(): Promise<number> {

@@ -11,6 +11,8 @@ export interface TappedMessage {
   /** AMQP properties as the management UI shows them. */
   appId?: string;
   messageId?: string;
+  /** The W3C trace id of the saga (from the `traceparent` header), when the message carries one. */
+  traceId?: string;
   /** When the tap received it (ms since epoch). */
   receivedAt: number;
 }
@@ -82,6 +84,7 @@ export async function openTap(options: TapOptions): Promise<Tap> {
         routingKey,
         appId: typeof props.appId === 'string' ? props.appId : undefined,
         messageId: typeof props.messageId === 'string' ? props.messageId : undefined,
+        traceId: traceIdOf(props.headers?.['traceparent']),
         receivedAt: Date.now(),
       };
       messages.push(tapped);
@@ -105,4 +108,9 @@ export async function openTap(options: TapOptions): Promise<Tap> {
     await connection.close();
     throw err;
   }
+}
+
+function traceIdOf(traceparent: unknown): string | undefined {
+  const text = Buffer.isBuffer(traceparent) ? traceparent.toString('utf8') : traceparent;
+  return typeof text === 'string' ? /^00-([0-9a-f]{32})-/.exec(text)?.[1] : undefined;
 }
