@@ -77,7 +77,7 @@ export async function openTap(options: TapOptions): Promise<Tap> {
         rejected.push({ exchange, routingKey, reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
         return;
       }
-      const props = msg.properties as { appId?: unknown; messageId?: unknown };
+      const props = msg.properties as { appId?: unknown; messageId?: unknown; headers?: Record<string, unknown> };
       const tapped: TappedMessage = {
         envelope: parsed.data,
         exchange,
