@@ -30,3 +30,4 @@ export * from './messaging/parked';
 export * from './runtime';
 export * from './geo';
 export * from './drift';
+export * from './rebuildCommand';
