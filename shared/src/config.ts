@@ -27,11 +27,9 @@ function isAmqpUrl(value: string): boolean {
 }
 
 /** One amqp(s):// URL, or several nodes of one cluster separated by commas; the string is kept as given. */
-export const amqpUrlSchema = z
-  .string()
-  .refine((v) => v.split(',').every((part) => isAmqpUrl(part.trim())), {
-    message: 'an amqp:// or amqps:// URL, or several (the nodes of one cluster) separated by commas',
-  });
+export const amqpUrlSchema = z.string().refine((v) => v.split(',').every((part) => isAmqpUrl(part.trim())), {
+  message: 'an amqp:// or amqps:// URL, or several (the nodes of one cluster) separated by commas',
+});
 
 /** quorum: replicated queues that survive the loss of a node (RabbitMQ 3.10+ for TTL retry queues); classic: no replication. */
 export const queueTypes = ['quorum', 'classic'] as const;
