@@ -1,6 +1,7 @@
 // `npm run bench:relay`: the outbox relay's drain rate beside a raw confirmed publish of the same messages to the same broker.
 import { randomBytes } from 'node:crypto';
 import amqp, { type ConfirmChannel } from 'amqplib';
+import { firstAmqpUrl } from '../shared/src/config';
 import { createEnvelope, type Envelope } from '../shared/src/envelope';
 import { createLogger, errorMessage } from '../shared/src/logger';
 import { AmqpConnectionManager, redactAmqpUrl } from '../shared/src/messaging/connection';
@@ -86,7 +87,9 @@ function countingOutbox(inner: OutboxStore, total: number): { outbox: OutboxStor
 }
 
 async function main(): Promise<void> {
-  const { AMQP_URL: amqpUrl, MONGO_URL: mongoUrl, LOG_LEVEL } = benchEnv();
+  const { AMQP_URL: amqpUrls, MONGO_URL: mongoUrl, LOG_LEVEL } = benchEnv();
+  // One broker is measured: the first node when AMQP_URL lists several.
+  const amqpUrl = firstAmqpUrl(amqpUrls);
   const prefix = `bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}.`;
   const logger = createLogger('bench-relay', LOG_LEVEL);
   const storeKind = mongoUrl ? 'mongodb' : 'memory';

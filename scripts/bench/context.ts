@@ -1,6 +1,7 @@
 // What every benchmark section shares: where the broker and MongoDB are, a unique run id, output, targets, and the cleanup list.
 import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
+import { firstAmqpUrl } from '@ridehail/shared';
 import { deleteDeclared } from '../../test/support/rabbit';
 import { targetLine, type TargetResult } from './stats';
 import { benchEnv } from './env';
@@ -21,7 +22,8 @@ export interface BenchContext {
 
 export function createContext(): BenchContext {
   const env = benchEnv();
-  const amqpUrl = env.AMQP_URL;
+  // One broker is measured: the first node when AMQP_URL lists several.
+  const amqpUrl = firstAmqpUrl(env.AMQP_URL);
   const host = new URL(amqpUrl).hostname || '127.0.0.1';
   if (host !== '127.0.0.1' && host !== 'localhost') {
     throw new Error(`the benchmark only runs against a broker on 127.0.0.1 (AMQP_URL points at ${host})`);

@@ -1,11 +1,12 @@
 // The benchmarks' environment: one zod schema read through loadConfig, so a bad value stops the run naming the variable.
 import { z } from 'zod';
-import { baseConfigSchema, loadConfig } from '@ridehail/shared';
+import { amqpUrlSchema, baseConfigSchema, loadConfig } from '@ridehail/shared';
 
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 
 export const benchEnvSchema = z.object({
-  AMQP_URL: z.preprocess(emptyAsUndefined, z.string().url().default('amqp://guest:guest@127.0.0.1:5672')),
+  /** The benchmark measures one broker: of several nodes (comma separated) it takes the first. */
+  AMQP_URL: z.preprocess(emptyAsUndefined, amqpUrlSchema.default('amqp://guest:guest@127.0.0.1:5672')),
   MONGO_URL: baseConfigSchema.shape.MONGO_URL,
   RABBITMQ_MANAGEMENT_URL: z.preprocess(emptyAsUndefined, z.string().url().optional()),
   LOG_LEVEL: baseConfigSchema.shape.LOG_LEVEL.default('warn'),

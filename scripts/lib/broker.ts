@@ -1,11 +1,11 @@
 // Broker helpers for the scripts: a reachability check and the RabbitMQ management HTTP API (tracing, cleanup).
-import amqp from 'amqplib';
+import { connectToAnyNode, firstAmqpUrl } from '@ridehail/shared';
 import { scriptEnv, type ScriptEnv } from './env';
 
-/** Connects once and closes; throws a message that says what to do when the broker is not there. */
+/** Connects once (to the first node that answers, when AMQP_URL lists several) and closes; says what to do when none is there. */
 export async function checkBroker(amqpUrl: string, timeoutMs = 5000): Promise<void> {
   try {
-    const connection = await amqp.connect(amqpUrl, { timeout: timeoutMs });
+    const connection = await connectToAnyNode(amqpUrl, { timeout: timeoutMs });
     await connection.close();
   } catch (err) {
     throw new Error(
@@ -15,8 +15,9 @@ export async function checkBroker(amqpUrl: string, timeoutMs = 5000): Promise<vo
   }
 }
 
+/** The URL (or comma-separated URLs) without passwords. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+  return url.replace(/\/\/([^:@/,]*):[^@/,]*@/g, '//$1:***@');
 }
 
 export interface ManagementOptions {
@@ -26,11 +27,14 @@ export interface ManagementOptions {
   password: string;
 }
 
-/** The management API next to the broker of AMQP_URL (same host and credentials, port 15672) unless told otherwise. */
+/**
+ * The management API next to the broker of AMQP_URL (same host and credentials, port 15672) unless told otherwise;
+ * of several nodes, the first one's.
+ */
 export function managementFromEnv(
   env: Pick<ScriptEnv, 'AMQP_URL' | 'RABBITMQ_MANAGEMENT_URL' | 'RABBITMQ_MANAGEMENT_USER' | 'RABBITMQ_MANAGEMENT_PASSWORD'> = scriptEnv(),
 ): ManagementOptions {
-  const amqpUrl = new URL(env.AMQP_URL);
+  const amqpUrl = new URL(firstAmqpUrl(env.AMQP_URL));
   const user = decodeURIComponent(amqpUrl.username) || 'guest';
   const password = decodeURIComponent(amqpUrl.password) || 'guest';
   const baseUrl = (env.RABBITMQ_MANAGEMENT_URL ?? `http://${amqpUrl.hostname || 'localhost'}:15672`).replace(/\/+$/, '');
@@ -38,7 +42,7 @@ export function managementFromEnv(
 }
 
 export function vhostOf(env: Pick<ScriptEnv, 'AMQP_URL'> = scriptEnv()): string {
-  const path = new URL(env.AMQP_URL).pathname.replace(/^\//, '');
+  const path = new URL(firstAmqpUrl(env.AMQP_URL)).pathname.replace(/^\//, '');
   return path.length > 0 ? decodeURIComponent(path) : '/';
 }
 

@@ -10,7 +10,8 @@ import { repoRoot, services, type ServiceInfo, type ServiceKey, type ServiceUrls
 import { startSmtpSink, type SmtpSink } from './smtp';
 
 export type Runtime = 'auto' | 'dist' | 'tsx';
-export type OutputSink = (service: ServiceInfo, line: string, stream: 'stdout' | 'stderr') => void;
+/** `replica` (1-based) is given only when a service runs as several processes. */
+export type OutputSink = (service: ServiceInfo, line: string, stream: 'stdout' | 'stderr', replica?: number) => void;
 
 export interface StackOptions {
   /** Which services to start (all four by default). */
@@ -23,6 +24,12 @@ export interface StackOptions {
   mongoDbPrefix?: string;
   /** Ports per service; 'free' picks unused ones; default 3001-3004. */
   ports?: Partial<Record<ServiceKey, number>> | 'free';
+  /**
+   * Processes per service (default 1), consuming the same queue and sharing the same databases, so it needs
+   * `mongoUrl` when above 1. The first replica listens on the service's port (its URL is in `urls`), the others on
+   * free ports.
+   */
+  replicas?: number;
   /** SMTP server for notification-service; when unset an in-process sink is started and its URL passed. */
   smtpUrl?: string;
   logLevel?: string;
@@ -38,6 +45,8 @@ export interface StackOptions {
 
 export interface StackProcess {
   service: ServiceInfo;
+  /** 1-based; 1 when the service runs as one process. */
+  replica: number;
   port: number;
   url: string;
   pid: number;
@@ -64,8 +73,8 @@ const colours: Record<ServiceKey, number> = { ride: 36, driver: 33, payment: 35,
 /** Writes each line as `[ride-service] …`, compacting the services' JSON log lines for people. */
 export function prefixedOutput(out: NodeJS.WritableStream = process.stdout, colour = process.stdout.isTTY === true): OutputSink {
   const width = Math.max(...services.map((s) => s.name.length));
-  return (service, line) => {
-    const tag = `[${service.name}]`.padEnd(width + 2);
+  return (service, line, _stream, replica) => {
+    const tag = `[${service.name}${replica === undefined ? '' : `#${replica}`}]`.padEnd(width + 4);
     out.write(`${colour ? `\x1b[${colours[service.key]}m${tag}\x1b[0m` : tag} ${humanLogLine(line)}\n`);
   };
 }
@@ -74,8 +83,8 @@ export function prefixedOutput(out: NodeJS.WritableStream = process.stdout, colo
 export function fileOutput(file: string): OutputSink {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const stream = fs.createWriteStream(file, { flags: 'a' });
-  return (service, line) => {
-    stream.write(`[${service.name}] ${line}\n`);
+  return (service, line, _stream, replica) => {
+    stream.write(`[${service.name}${replica === undefined ? '' : `#${replica}`}] ${line}\n`);
   };
 }
 
@@ -157,6 +166,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const brokerPrefix = options.brokerPrefix ?? '';
   const mongoDbPrefix = options.mongoDbPrefix ?? '';
   const amqpUrl = options.amqpUrl ?? scriptEnv().AMQP_URL;
+  const replicas = options.replicas ?? 1;
+  if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`replicas must be a positive integer, not ${replicas}`);
+  // In-memory stores live in each process: replicas would each see their own world, and sagas would break.
+  if (replicas > 1 && !options.mongoUrl) throw new Error('several replicas of a service need a shared store: give mongoUrl');
   const ports: Partial<Record<ServiceKey, number>> = {};
   for (const s of services) {
     ports[s.key] = options.ports === 'free' ? await freePort() : (options.ports?.[s.key] ?? s.defaultPort);
@@ -171,51 +184,63 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   installExitHook();
   const processes: StackProcess[] = [];
   const children: ChildProcess[] = [];
-  const tails = new Map<ServiceKey, string[]>();
+  const tails = new Map<StackProcess, string[]>();
   for (const service of chosen) {
-    const port = ports[service.key] ?? service.defaultPort;
-    const runtime = chooseRuntime(service, options.runtime);
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(processEnv())) if (v !== undefined) env[k] = v;
-    // The stack's settings win over whatever this shell has exported.
-    delete env['MONGO_URL'];
-    delete env['SMTP_URL'];
-    Object.assign(env, options.env ?? {}, {
-      PORT: String(port),
-      AMQP_URL: amqpUrl,
-      BROKER_PREFIX: brokerPrefix,
-      MONGO_DB_PREFIX: mongoDbPrefix,
-      LOG_LEVEL: options.logLevel ?? env['LOG_LEVEL'] ?? 'info',
-    });
-    if (options.mongoUrl) env['MONGO_URL'] = options.mongoUrl;
-    if (service.key === 'notification' && smtpUrl) env['SMTP_URL'] = smtpUrl;
+    for (let index = 0; index < replicas; index += 1) {
+      const port = index === 0 ? (ports[service.key] ?? service.defaultPort) : await freePort();
+      const replica = replicas > 1 ? index + 1 : undefined;
+      const runtime = chooseRuntime(service, options.runtime);
+      const env: Record<string, string> = {};
+      for (const [k, v] of Object.entries(processEnv())) if (v !== undefined) env[k] = v;
+      // The stack's settings win over whatever this shell has exported.
+      delete env['MONGO_URL'];
+      delete env['SMTP_URL'];
+      Object.assign(env, options.env ?? {}, {
+        PORT: String(port),
+        AMQP_URL: amqpUrl,
+        BROKER_PREFIX: brokerPrefix,
+        MONGO_DB_PREFIX: mongoDbPrefix,
+        LOG_LEVEL: options.logLevel ?? env['LOG_LEVEL'] ?? 'info',
+      });
+      if (options.mongoUrl) env['MONGO_URL'] = options.mongoUrl;
+      if (service.key === 'notification' && smtpUrl) env['SMTP_URL'] = smtpUrl;
 
-    const child = spawn(process.execPath, commandFor(service, runtime), {
-      cwd: repoRoot,
-      env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    live.add(child);
-    children.push(child);
-    const tail: string[] = [];
-    tails.set(service.key, tail);
-    for (const stream of ['stdout', 'stderr'] as const) {
-      const source = child[stream];
-      if (!source) continue;
-      readline.createInterface({ input: source }).on('line', (line) => {
-        tail.push(line);
-        if (tail.length > 30) tail.shift();
-        output(service, line, stream);
+      const child = spawn(process.execPath, commandFor(service, runtime), {
+        cwd: repoRoot,
+        env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
+      live.add(child);
+      children.push(child);
+      const tail: string[] = [];
+      for (const stream of ['stdout', 'stderr'] as const) {
+        const source = child[stream];
+        if (!source) continue;
+        readline.createInterface({ input: source }).on('line', (line) => {
+          tail.push(line);
+          if (tail.length > 30) tail.shift();
+          output(service, line, stream, replica);
+        });
+      }
+      const exited = new Promise<number | string>((resolve) => {
+        child.once('exit', (code, signal) => {
+          live.delete(child);
+          resolve(code ?? signal ?? 'unknown');
+        });
+      });
+      const proc: StackProcess = {
+        service,
+        replica: index + 1,
+        port,
+        url: `http://127.0.0.1:${port}`,
+        pid: child.pid ?? -1,
+        runtime,
+        exited,
+      };
+      tails.set(proc, tail);
+      processes.push(proc);
     }
-    const exited = new Promise<number | string>((resolve) => {
-      child.once('exit', (code, signal) => {
-        live.delete(child);
-        resolve(code ?? signal ?? 'unknown');
-      });
-    });
-    processes.push({ service, port, url: `http://127.0.0.1:${port}`, pid: child.pid ?? -1, runtime, exited });
   }
 
   const urls = {} as ServiceUrls;
@@ -231,7 +256,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           const child = children[i];
           if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
           const timer = setTimeout(() => child?.kill('SIGKILL'), stopTimeoutMs);
-          codes[p.service.name] = await p.exited;
+          codes[p.replica > 1 ? `${p.service.name}#${p.replica}` : p.service.name] = await p.exited;
           clearTimeout(timer);
         }),
       );
@@ -250,7 +275,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   return { processes, urls, brokerPrefix, mongoDbPrefix, store: options.mongoUrl ?? 'memory', smtp, smtpUrl: smtpUrl ?? '', stop };
 }
 
-async function waitUntilReady(processes: StackProcess[], tails: Map<ServiceKey, string[]>, timeoutMs: number): Promise<void> {
+async function waitUntilReady(processes: StackProcess[], tails: Map<StackProcess, string[]>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   await Promise.all(
     processes.map(async (p) => {
@@ -260,8 +285,10 @@ async function waitUntilReady(processes: StackProcess[], tails: Map<ServiceKey, 
       });
       for (;;) {
         if (exit !== undefined) {
-          const tail = (tails.get(p.service.key) ?? []).slice(-10).join('\n  ');
-          throw new Error(`${p.service.name} exited (${exit}) before it was ready; its last lines:\n  ${tail}`);
+          const tail = (tails.get(p) ?? []).slice(-10).join('\n  ');
+          throw new Error(
+            `${p.service.name}${p.replica > 1 ? ` #${p.replica}` : ''} exited (${exit}) before it was ready; its last lines:\n  ${tail}`,
+          );
         }
         try {
           const res = await fetch(`${p.url}/readyz`, { signal: AbortSignal.timeout(1000) });
@@ -269,7 +296,10 @@ async function waitUntilReady(processes: StackProcess[], tails: Map<ServiceKey, 
         } catch {
           // not listening yet
         }
-        if (Date.now() > deadline) throw new Error(`${p.service.name} was not ready on ${p.url}/readyz within ${timeoutMs} ms`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `${p.service.name}${p.replica > 1 ? ` #${p.replica}` : ''} was not ready on ${p.url}/readyz within ${timeoutMs} ms`,
+          );
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }),

@@ -1,7 +1,7 @@
 // A tap on the broker: an exclusive, auto-delete queue bound with '#' to the four exchanges, recording every saga message.
 import { randomBytes } from 'node:crypto';
-import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
-import { envelopeSchema, type RawEnvelope } from '@ridehail/shared';
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import { connectToAnyNode, envelopeSchema, type RawEnvelope } from '@ridehail/shared';
 import { services } from './services';
 
 export interface TappedMessage {
@@ -37,7 +37,7 @@ export interface TapOptions {
 }
 
 export async function openTap(options: TapOptions): Promise<Tap> {
-  const connection: ChannelModel = await amqp.connect(options.amqpUrl, {
+  const connection: ChannelModel = await connectToAnyNode(options.amqpUrl, {
     clientProperties: { connection_name: `${options.brokerPrefix}${options.name ?? 'tap'}` },
   });
   let channel: Channel | undefined;

@@ -4,10 +4,44 @@ import { ConfigError } from './errors';
 
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 
+/** The nodes of one RabbitMQ cluster in `AMQP_URL`, comma separated (one URL is a list of one). */
+export function amqpUrls(value: string): string[] {
+  return value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+}
+
+/** The first node of `AMQP_URL`: what scripts use to derive a host (e.g. the management API's). */
+export function firstAmqpUrl(value: string): string {
+  return amqpUrls(value)[0] ?? value;
+}
+
+function isAmqpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'amqp:' || url.protocol === 'amqps:') && url.hostname.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** One amqp(s):// URL, or several nodes of one cluster separated by commas; the string is kept as given. */
+export const amqpUrlSchema = z.string().refine((v) => v.split(',').every((part) => isAmqpUrl(part.trim())), {
+  message: 'an amqp:// or amqps:// URL, or several (the nodes of one cluster) separated by commas',
+});
+
+/** quorum: replicated queues that survive the loss of a node (RabbitMQ 3.10+ for TTL retry queues); classic: no replication. */
+export const queueTypes = ['quorum', 'classic'] as const;
+export type QueueType = (typeof queueTypes)[number];
+
 /** The variables every service reads (DESIGN §7); services extend this schema with their own. */
 export const baseConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535),
-  AMQP_URL: z.preprocess(emptyAsUndefined, z.string().url().default('amqp://localhost')),
+  /** One broker, or the nodes of one cluster separated by commas; a lost connection reconnects to the next that answers. */
+  AMQP_URL: z.preprocess(emptyAsUndefined, amqpUrlSchema.default('amqp://localhost')),
+  /** The type of the service, retry and parking queues (DESIGN §4): quorum by default, classic for a broker without them. */
+  QUEUE_TYPE: z.preprocess(emptyAsUndefined, z.enum(queueTypes).default('quorum')),
   MONGO_URL: z.preprocess(
     emptyAsUndefined,
     z

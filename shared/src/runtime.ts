@@ -43,6 +43,7 @@ export async function startService(def: ServiceDefinition, options: RuntimeOptio
     maxAttempts: config.MAX_ATTEMPTS,
     retryDelaysMs: config.RETRY_DELAYS_MS,
     prefetch: config.PREFETCH,
+    queueType: config.QUEUE_TYPE,
     logger,
     metrics,
   });

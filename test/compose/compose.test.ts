@@ -4,7 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { loadConfig } from '@ridehail/shared';
+import { amqpUrls, loadConfig } from '@ridehail/shared';
 import { configSchema as driverSchema } from '../../driver-service/src/main';
 import { configSchema as notificationSchema } from '../../notification-service/src/main';
 import { configSchema as paymentSchema } from '../../payment-service/src/main';
@@ -40,9 +40,26 @@ const ours = [
   { name: 'notification-service', port: 3004, schema: notificationSchema },
 ];
 
-function envOf(service: z.infer<typeof serviceSchema>): Record<string, string> {
-  return Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, String(v)]));
+/** Compose's interpolation of `${NAME}`, `${NAME:-default}` and `${NAME-default}` against `vars` (none set by default). */
+function interpolate(value: string, vars: Record<string, string>): string {
+  return value.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}/g,
+    (_all, name: string, op: string | undefined, fallback: string | undefined) => {
+      const set = vars[name];
+      if (op === ':-') return set !== undefined && set !== '' ? set : (fallback ?? '');
+      if (op === '-') return set ?? fallback ?? '';
+      return set ?? '';
+    },
+  );
 }
+
+/** A service's environment as the container sees it, with the variables of the shell running compose in `vars`. */
+function envOf(service: z.infer<typeof serviceSchema>, vars: Record<string, string> = {}): Record<string, string> {
+  return Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), vars)]));
+}
+
+const clusterNodes = ['rabbitmq-1', 'rabbitmq-2', 'rabbitmq-3'];
+const clusterAmqpUrl = clusterNodes.map((n) => `amqp://guest:guest@${n}:5672`).join(',');
 
 const text = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(' ') : (value ?? ''));
 
@@ -81,7 +98,13 @@ describe('docker-compose.yml', () => {
       it('talks to the compose MongoDB replica set and RabbitMQ by service name', () => {
         const env = envOf(service!);
         expect(env['MONGO_URL']).to.match(/^mongodb:\/\/mongodb:27017\/.*replicaSet=rs0/);
-        expect(env['AMQP_URL']).to.match(/^amqp:\/\/([^@]*@)?rabbitmq(:5672)?/);
+        expect(env['AMQP_URL']).to.match(/^amqp:\/\/([^@]*@)?rabbitmq(:5672)?$/);
+        expect(env['QUEUE_TYPE'] ?? 'quorum').to.equal('quorum');
+      });
+
+      it('talks to the three nodes of the cluster profile when COMPOSE_AMQP_URL lists them', () => {
+        const config = loadConfig(schema, envOf(service!, { COMPOSE_AMQP_URL: clusterAmqpUrl })) as { AMQP_URL: string };
+        expect(amqpUrls(config.AMQP_URL).map((u) => new URL(u).hostname)).to.deep.equal(clusterNodes);
       });
 
       it('is healthy only when /readyz answers, and starts after healthy MongoDB and RabbitMQ', () => {
@@ -111,6 +134,42 @@ describe('docker-compose.yml', () => {
     expect(rabbit.ports).to.include.members(['5672:5672', '15672:15672']);
     expect(text(rabbit.command)).to.contain('rabbitmq-plugins enable --offline rabbitmq_tracing');
     expect(rabbit.healthcheck).to.not.equal(undefined);
+  });
+});
+
+describe('docker-compose.yml, profile cluster', () => {
+  const compose = loadCompose();
+  const conf = fs.readFileSync(path.join(root, 'docker', 'rabbitmq-cluster.conf'), 'utf8');
+
+  it('adds three RabbitMQ nodes, only with --profile cluster, each on its own host ports', () => {
+    const ports: string[] = [];
+    for (const name of clusterNodes) {
+      const node = compose.services[name];
+      expect(node, name).to.not.equal(undefined);
+      expect(node?.['profiles'], name).to.deep.equal(['cluster']);
+      expect(node?.['hostname'], name).to.equal(name);
+      expect(node?.image, name).to.equal(compose.services['rabbitmq']?.image);
+      expect(node?.healthcheck, name).to.not.equal(undefined);
+      ports.push(...(node?.ports ?? []).map((p) => p.split(':')[0] ?? ''));
+    }
+    expect(new Set(ports).size, `host ports ${ports.join(', ')}`).to.equal(ports.length);
+    expect(ports).to.not.include.members(['5672', '15672']);
+    expect(compose.services['rabbitmq']?.['profiles'], 'the single broker runs without a profile').to.equal(undefined);
+  });
+
+  it('forms one cluster: every node lists the same three peers, shares one cookie, and nodes 2 and 3 wait for node 1', () => {
+    expect(conf).to.match(/^cluster_formation\.peer_discovery_backend = classic_config$/m);
+    for (const [i, name] of clusterNodes.entries())
+      expect(conf).to.contain(`cluster_formation.classic_config.nodes.${i + 1} = rabbit@${name}`);
+    const cookies = clusterNodes.map((name) => envOf(compose.services[name]!)['RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS']);
+    expect(new Set(cookies).size).to.equal(1);
+    expect(cookies[0]).to.match(/-setcookie \S+/);
+    for (const name of clusterNodes) {
+      const volumes = (compose.services[name]?.['volumes'] ?? []) as string[];
+      expect(volumes, name).to.include('./docker/rabbitmq-cluster.conf:/etc/rabbitmq/conf.d/20-cluster.conf:ro');
+    }
+    for (const name of clusterNodes.slice(1))
+      expect(compose.services[name]?.depends_on?.['rabbitmq-1']?.condition).to.equal('service_healthy');
   });
 });
 

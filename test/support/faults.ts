@@ -1,7 +1,7 @@
 // Fault injection for the faults lane: services as separately killable processes, broker-side connection cuts, raw publishing.
 import { randomUUID } from 'node:crypto';
-import amqp, { type ChannelModel, type ConfirmChannel, type GetMessage, type Options } from 'amqplib';
-import type { RawEnvelope } from '@ridehail/shared';
+import type { ChannelModel, ConfirmChannel, GetMessage, Options } from 'amqplib';
+import { connectToAnyNode, firstAmqpUrl, type RawEnvelope } from '@ridehail/shared';
 import { metricValue, type SagaApi } from '../../scripts/lib/api';
 import { services, type ServiceKey, type ServiceUrls } from '../../scripts/lib/services';
 import { freePort, startStack, type Stack, type StackOptions } from '../../scripts/lib/stack';
@@ -120,7 +120,7 @@ export async function cutConnections(broker: Broker, connections: readonly Broke
 
 /** The routing keys a queue is bound with on `exchange` (from the management API). */
 export async function bindingKeys(broker: Broker, queue: string, exchange: string): Promise<string[]> {
-  const vhost = encodeURIComponent(decodeURIComponent(new URL(broker.url).pathname.replace(/^\//, '')) || '/');
+  const vhost = encodeURIComponent(decodeURIComponent(new URL(firstAmqpUrl(broker.url)).pathname.replace(/^\//, '')) || '/');
   const res = await management(broker, 'GET', `/queues/${vhost}/${encodeURIComponent(queue)}/bindings`);
   if (res.status !== 200 || !Array.isArray(res.body)) throw new Error(`management GET bindings of ${queue} answered ${res.status}`);
   return (res.body as { source?: unknown; routing_key?: unknown }[])
@@ -152,7 +152,7 @@ export class Injector {
   ) {}
 
   static async open(url: string, connectionName: string): Promise<Injector> {
-    const connection = await amqp.connect(url, { clientProperties: { connection_name: connectionName } });
+    const connection = await connectToAnyNode(url, { clientProperties: { connection_name: connectionName } });
     const channel = await connection.createConfirmChannel();
     return new Injector(connection, channel);
   }

@@ -1,6 +1,6 @@
 // Finds a RabbitMQ for the messaging lane: AMQP_URL, else a testcontainers broker when a container runtime is reachable, else the local one.
 import { randomBytes } from 'node:crypto';
-import amqp from 'amqplib';
+import { connectToAnyNode, firstAmqpUrl } from '@ridehail/shared';
 import { containerRuntimeReachable, shared, type Located } from './sharedInfra';
 
 export interface RabbitTarget {
@@ -37,7 +37,8 @@ export async function resolveRabbit(): Promise<RabbitTarget> {
 async function locate(): Promise<LocatedBroker> {
   const url = process.env.AMQP_URL;
   if (url) {
-    const managementUrl = process.env.RABBITMQ_MANAGEMENT_URL ?? `http://${new URL(url).hostname || '127.0.0.1'}:15672`;
+    // Several nodes of one cluster (comma separated): the management API of the first.
+    const managementUrl = process.env.RABBITMQ_MANAGEMENT_URL ?? `http://${new URL(firstAmqpUrl(url)).hostname || '127.0.0.1'}:15672`;
     return { url, managementUrl, source: `AMQP_URL (${redactUrl(url)})`, shutdown: async () => undefined };
   }
   if (await containerRuntimeReachable()) {
@@ -63,7 +64,7 @@ async function locate(): Promise<LocatedBroker> {
 /** Connects once; the reason it could not, or null when the broker answers. */
 export async function unreachableReason(url: string, timeoutMs = 5_000): Promise<string | null> {
   try {
-    const conn = await amqp.connect(url, { timeout: timeoutMs });
+    const conn = await connectToAnyNode(url, { timeout: timeoutMs });
     await conn.close();
     return null;
   } catch (err) {
@@ -77,11 +78,11 @@ export function uniquePrefix(label = 't'): string {
 }
 
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+  return url.replace(/\/\/([^:@/,]*):[^@/,]*@/g, '//$1:***@');
 }
 
 function vhostOf(url: string): string {
-  const path = new URL(url).pathname.replace(/^\//, '');
+  const path = new URL(firstAmqpUrl(url)).pathname.replace(/^\//, '');
   return path.length > 0 ? decodeURIComponent(path) : '/';
 }
 
@@ -92,7 +93,7 @@ export async function management(
   path: string,
 ): Promise<{ status: number; body: unknown }> {
   if (!target.managementUrl) throw new Error('no management API known for this broker');
-  const amqpUrl = new URL(target.url);
+  const amqpUrl = new URL(firstAmqpUrl(target.url));
   const user = decodeURIComponent(amqpUrl.username) || 'guest';
   const password = decodeURIComponent(amqpUrl.password) || 'guest';
   const res = await fetch(`${target.managementUrl.replace(/\/+$/, '')}/api${path}`, {
@@ -142,7 +143,7 @@ export async function deleteDeclared(
       );
     }
   }
-  const conn = await amqp.connect(t.url);
+  const conn = await connectToAnyNode(t.url);
   try {
     const ch = await conn.createChannel();
     for (const q of queues) if (q.startsWith(prefix)) await ch.deleteQueue(q);

@@ -1,12 +1,14 @@
 // One AMQP connection per process that keeps itself alive: connects with backoff, re-runs setup steps on every (re)connect.
 import { EventEmitter } from 'node:events';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { amqpUrls } from '../config';
 import { errorMessage, type Logger } from '../logger';
 
 /** A step run on every (re)connect, in registration order: declare topology, start consuming, open the relay channel. */
 export type SetupStep = (conn: ChannelModel) => Promise<void>;
 
 export interface AmqpConnectionOptions {
+  /** One broker, or the nodes of one cluster separated by commas (AMQP_URL); each (re)connect tries them in turn. */
   url: string;
   logger: Logger;
   /** The `connection_name` client property: what the management UI shows, and how tests find the connection. */
@@ -28,6 +30,10 @@ export interface AmqpConnectionEvents {
  * amqplib has no automatic recovery: this class is it. A lost connection or a lost channel opened through
  * `openChannel`/`openConfirmChannel` tears the connection down and builds it again, setup steps included.
  * It never throws from the background loop: the process stays up while the broker is away.
+ *
+ * With several nodes in `url`, a connect attempt tries them in turn and takes the first that answers; a lost connection
+ * starts with the node after the one it was on, so clients of a failed node move to the next one at once. The backoff
+ * applies between rounds (every node refused), exactly as with one node.
  */
 export class AmqpConnectionManager extends EventEmitter<AmqpConnectionEvents> {
   private readonly steps: SetupStep[] = [];
@@ -44,9 +50,16 @@ export class AmqpConnectionManager extends EventEmitter<AmqpConnectionEvents> {
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly connectTimeoutMs: number;
+  private readonly urls: readonly string[];
+  /** Index in `urls` of the node the next attempt tries first. */
+  private nextUrl = 0;
+  /** Index in `urls` of the node of the current (or last) connection. */
+  private currentUrl = -1;
 
   constructor(private readonly options: AmqpConnectionOptions) {
     super();
+    this.urls = amqpUrls(options.url);
+    if (this.urls.length === 0) throw new Error('AmqpConnectionManager: no broker URL given');
     this.initialBackoffMs = options.initialBackoffMs ?? 100;
     this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
@@ -57,6 +70,12 @@ export class AmqpConnectionManager extends EventEmitter<AmqpConnectionEvents> {
 
   get name(): string {
     return this.options.name;
+  }
+
+  /** The node of the live connection (password redacted), or undefined while not connected. */
+  get connectedTo(): string | undefined {
+    const url = this.connected ? this.urls[this.currentUrl] : undefined;
+    return url === undefined ? undefined : redactAmqpUrl(url);
   }
 
   /** Registers a setup step; if already connected it also runs now. Returns a function that unregisters it. */
@@ -160,13 +179,27 @@ export class AmqpConnectionManager extends EventEmitter<AmqpConnectionEvents> {
   private async connect(): Promise<void> {
     if (this.closed) return;
     const gen = ++this.generation;
-    const { logger, url, name } = this.options;
-    let model: ChannelModel;
-    try {
-      // noDelay: with Nagle on, every small publish or ack waits up to ~40 ms for the peer's delayed ACK, on every hop.
-      model = await amqp.connect(url, { clientProperties: { connection_name: name }, timeout: this.connectTimeoutMs, noDelay: true });
-    } catch (err) {
-      logger.warn(`broker connection failed: ${errorMessage(err)}; retrying in ${this.backoffMs} ms`, { broker: redactAmqpUrl(url) });
+    const { logger, name } = this.options;
+    let model: ChannelModel | undefined;
+    let url = '';
+    const failures: string[] = [];
+    for (let tried = 0; tried < this.urls.length && model === undefined; tried += 1) {
+      const index = (this.nextUrl + tried) % this.urls.length;
+      url = this.urls[index] ?? '';
+      try {
+        // noDelay: with Nagle on, every small publish or ack waits up to ~40 ms for the peer's delayed ACK, on every hop.
+        model = await amqp.connect(url, { clientProperties: { connection_name: name }, timeout: this.connectTimeoutMs, noDelay: true });
+        this.currentUrl = index;
+        this.nextUrl = index;
+      } catch (err) {
+        failures.push(this.urls.length > 1 ? `${redactAmqpUrl(url)}: ${errorMessage(err)}` : errorMessage(err));
+        if (this.closed || gen !== this.generation) return;
+      }
+    }
+    if (model === undefined) {
+      logger.warn(`broker connection failed: ${failures.join('; ')}; retrying in ${this.backoffMs} ms`, {
+        broker: redactAmqpUrl(this.options.url),
+      });
       this.scheduleReconnect();
       return;
     }
@@ -206,6 +239,8 @@ export class AmqpConnectionManager extends EventEmitter<AmqpConnectionEvents> {
     this.model = null;
     const wasConnected = this.connected;
     this.connected = false;
+    // The next attempt starts with the node after this one: when this one failed, its clients move on at once.
+    if (this.currentUrl >= 0) this.nextUrl = (this.currentUrl + 1) % this.urls.length;
     this.options.logger.warn(`broker connection lost (${reason}); reconnecting in ${this.backoffMs} ms`);
     // Closing tears down its other channels too, so every setup step starts from scratch on the new connection.
     if (model) model.close().catch(() => undefined);
@@ -225,7 +260,25 @@ export class AmqpConnectionManager extends EventEmitter<AmqpConnectionEvents> {
   }
 }
 
-/** The URL without its password, for logs. */
+/** The URL (or comma-separated URLs) without passwords, for logs. */
 export function redactAmqpUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+  return url.replace(/\/\/([^:@/,]*):[^@/,]*@/g, '//$1:***@');
+}
+
+/**
+ * One plain connection to the first node of `url` (one URL, or the nodes of a cluster comma separated) that answers:
+ * for scripts and tests that need no recovery. With one URL it fails exactly as `amqp.connect` does.
+ */
+export async function connectToAnyNode(url: string, socketOptions?: Parameters<typeof amqp.connect>[1]): Promise<ChannelModel> {
+  const nodes = amqpUrls(url);
+  if (nodes.length <= 1) return amqp.connect(nodes[0] ?? url, socketOptions);
+  const failures: string[] = [];
+  for (const node of nodes) {
+    try {
+      return await amqp.connect(node, socketOptions);
+    } catch (err) {
+      failures.push(`${redactAmqpUrl(node)}: ${errorMessage(err)}`);
+    }
+  }
+  throw new Error(`no node of the cluster answered (${failures.join('; ')})`);
 }

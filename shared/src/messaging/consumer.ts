@@ -1,5 +1,6 @@
 // Consumes a service's queue: validates, dispatches through the inbox, acks after commit, retries with delays, parks.
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import type { QueueType } from '../config';
 import { parseEnvelope } from '../envelope';
 import { eventCatalogue, type EventType } from '../events';
 import { errorMessage, withContext, type Logger } from '../logger';
@@ -26,6 +27,8 @@ export interface MessageConsumerOptions {
   maxAttempts?: number;
   retryDelaysMs?: readonly number[];
   prefetch?: number;
+  /** QUEUE_TYPE of the service, retry and parking queues (quorum by default). */
+  queueType?: QueueType;
   logger: Logger;
   metrics?: Metrics;
 }
@@ -45,6 +48,8 @@ const BROKER_DEATH_HEADERS = [
   'x-last-death-exchange',
   'x-last-death-queue',
   'x-last-death-reason',
+  // Set by quorum queues on each delivery: not a property of the message.
+  'x-delivery-count',
 ];
 
 /**
@@ -142,6 +147,7 @@ export class MessageConsumer {
       events: [...this.subscriptions.keys()],
       retryDelaysMs: this.retryDelaysMs,
       maxAttempts: this.maxAttempts,
+      queueType: this.options.queueType,
     });
     await channel.prefetch(this.prefetch);
     const publisher = new ConfirmPublisher(channel, this.options.prefix, this.options.service);

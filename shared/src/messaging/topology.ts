@@ -1,5 +1,6 @@
 // The broker topology of DESIGN §4: exchange per publisher, queue per consumer, TTL retry queues and a parking queue.
 import type { Channel } from 'amqplib';
+import type { QueueType } from '../config';
 import { eventCatalogue, type EventType } from '../events';
 
 /** Defaults of DESIGN §4 (also the defaults of MAX_ATTEMPTS / RETRY_DELAYS_MS in config.ts). */
@@ -46,6 +47,8 @@ export interface ServiceTopologyOptions {
   retryDelaysMs?: readonly number[];
   /** Not part of the declaration (attempts beyond the delay levels reuse the last one); kept for one options object. */
   maxAttempts?: number;
+  /** QUEUE_TYPE: quorum (the default) or classic. */
+  queueType?: QueueType;
 }
 
 export interface DeclaredTopology extends ServiceNames {
@@ -56,11 +59,28 @@ export interface DeclaredTopology extends ServiceNames {
 
 export const EXCHANGE_TYPE = 'topic';
 
+/** The arguments of the service queue and the parking queue. Classic is declared as it always was (no argument). */
+export function queueArguments(queueType: QueueType = 'quorum'): Record<string, unknown> {
+  return queueType === 'quorum' ? { 'x-queue-type': 'quorum' } : {};
+}
+
+/**
+ * The arguments of a retry queue: its TTL dead-letters the message back to the service queue. As quorum queues
+ * (RabbitMQ 3.10+: message TTL and at-least-once dead-lettering), the broker keeps each expired message until the
+ * service queue confirmed it, so the move survives the loss of a node; at-least-once needs `reject-publish` (with
+ * the default drop-head the broker falls back to at-most-once). No length limit is set, so nothing is ever rejected.
+ */
+export function retryQueueArguments(delayMs: number, serviceQueue: string, queueType: QueueType = 'quorum'): Record<string, unknown> {
+  const base = { 'x-message-ttl': delayMs, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': serviceQueue };
+  if (queueType === 'classic') return base;
+  return { 'x-queue-type': 'quorum', ...base, 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' };
+}
+
 /**
  * Declares (idempotently) everything a service needs. The retry path is plain RabbitMQ: a failed message is
  * republished to `<service>.retry.<n>`, whose TTL dead-letters it through the default exchange back to `<service>`,
- * so only this service sees the retry. Declaring a queue that exists with other arguments (e.g. changed delays)
- * fails with PRECONDITION_FAILED: delete the old retry queues when changing RETRY_DELAYS_MS.
+ * so only this service sees the retry. Declaring a queue that exists with other arguments (e.g. changed delays, or
+ * a classic queue of the same name under QUEUE_TYPE=quorum) fails with PRECONDITION_FAILED: delete the old queues.
  */
 export async function declareServiceTopology(channel: Channel, options: ServiceTopologyOptions): Promise<DeclaredTopology> {
   const n = names(options.prefix, options.service);
@@ -74,22 +94,16 @@ export async function declareServiceTopology(channel: Channel, options: ServiceT
   }
   for (const exchange of exchanges) await channel.assertExchange(exchange, EXCHANGE_TYPE, { durable: true });
 
-  await channel.assertQueue(n.queue, { durable: true });
+  const queueType = options.queueType ?? 'quorum';
+  await channel.assertQueue(n.queue, { durable: true, arguments: queueArguments(queueType) });
   for (const b of bindings) await channel.bindQueue(n.queue, b.exchange, b.routingKey);
 
   const retryQueues: string[] = [];
   for (const [i, delay] of delays.entries()) {
     const queue = n.retryQueue(i + 1);
-    await channel.assertQueue(queue, {
-      durable: true,
-      arguments: {
-        'x-message-ttl': delay,
-        'x-dead-letter-exchange': '',
-        'x-dead-letter-routing-key': n.queue,
-      },
-    });
+    await channel.assertQueue(queue, { durable: true, arguments: retryQueueArguments(delay, n.queue, queueType) });
     retryQueues.push(queue);
   }
-  await channel.assertQueue(n.dlq, { durable: true });
+  await channel.assertQueue(n.dlq, { durable: true, arguments: queueArguments(queueType) });
   return { ...n, exchanges: [...exchanges], retryQueues, bindings };
 }

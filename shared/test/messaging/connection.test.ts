@@ -63,6 +63,46 @@ describe('broker connection manager', () => {
     expect(events.at(-1)).to.equal('disconnected');
   });
 
+  it('takes the nodes of a cluster in turn: the first that answers, and after a loss the next one first', async () => {
+    // Three "nodes": one that refuses (port 1) and the broker twice under URLs told apart by a harmless parameter.
+    const node = (heartbeat: number) => {
+      const url = new URL(ctx.broker.url.split(',')[0]!);
+      url.searchParams.set('heartbeat', String(heartbeat));
+      return url.toString();
+    };
+    const down = 'amqp://guest:guest@127.0.0.1:1';
+    const [b, c] = [node(31), node(32)];
+    const manager = new AmqpConnectionManager({
+      url: [down, b, c].join(','),
+      logger: testLogger(),
+      name: `${ctx.prefix}nodes`,
+      initialBackoffMs: 20,
+      maxBackoffMs: 100,
+    });
+    const channels: Channel[] = [];
+    manager.onConnect(async (conn) => {
+      channels.push(await manager.openChannel(conn));
+    });
+    const seen: (string | undefined)[] = [];
+    manager.on('connected', () => seen.push(manager.connectedTo));
+    manager.start();
+    await manager.waitUntilConnected(10_000);
+    const redacted = (url: string) => url.replace(/:guest@/, ':***@');
+
+    // Lost on b: c is tried first. Lost on c: the list wraps to the refusing node, then b.
+    for (const expected of [c, b]) {
+      const before = channels.length;
+      await channels
+        .at(-1)!
+        .checkQueue(`${ctx.prefix}no-such-queue`)
+        .catch(() => undefined);
+      await waitFor(() => channels.length === before + 1 && manager.isConnected(), { description: `a reconnect to ${expected}` });
+    }
+    expect(seen).to.deep.equal([redacted(b), redacted(c), redacted(b)]);
+    await manager.close();
+    expect(manager.connectedTo).to.equal(undefined);
+  });
+
   it('does not reconnect after close', async () => {
     const manager = new AmqpConnectionManager({
       url: ctx.broker.url,

@@ -183,12 +183,12 @@ describe('message consumer', () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    let entered = false;
+    let entered = 0;
     const svc = await start({
       service: 'slow-service',
       subscriptions: [
         on('ride.requested', 'slowHandler', async (mctx) => {
-          entered = true;
+          entered += 1;
           await gate;
           await recordEffect(mctx);
         }),
@@ -196,22 +196,30 @@ describe('message consumer', () => {
     });
     const env = rideRequested();
     publish(env);
-    await waitFor(() => entered, { description: 'the handler to start' });
+    await waitFor(() => entered === 1, { description: 'the handler to start' });
 
     let stopped = false;
     const stopping = svc.consumer.stop().then(() => {
       stopped = true;
     });
-    await waitFor(async () => (await ctx.channel.checkQueue(svc.consumer.queue)).consumerCount === 0, {
-      description: 'the consumer to be cancelled',
+    // A quorum queue counts a cancelled consumer until its in-flight message is settled, so "takes no new messages" is
+    // checked by offering one once the cancel had time to reach the broker: it must stay in the queue.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const next = rideRequested();
+    publish(next);
+    await waitFor(async () => (await messageCount(ctx.channel, svc.consumer.queue)) === 1, {
+      description: 'the next message to wait in the queue',
     });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(entered, 'handlers entered after stop()').to.equal(1);
     expect(stopped, 'stop() returned while a message was in flight').to.equal(false);
     release();
     await stopping;
 
     expect(await effectCount(svc.store, { rideId: env.payload.rideId })).to.equal(1);
-    // Acked before the channel closed: nothing went back to the queue.
-    expect(await messageCount(ctx.channel, svc.consumer.queue)).to.equal(0);
+    expect(await effectCount(svc.store, { rideId: next.payload.rideId })).to.equal(0);
+    // Acked before the channel closed: nothing went back to the queue; only the message offered after stop() is there.
+    expect(await messageCount(ctx.channel, svc.consumer.queue)).to.equal(1);
   });
 
   it('on stop, gives up waiting after its drain time and the broker hands the unfinished message to another consumer', async () => {

@@ -1,6 +1,7 @@
 // Shared setup of the messaging lane: one broker per run, a fresh BROKER_PREFIX per suite, factories and queue readers.
 import { randomUUID } from 'node:crypto';
-import amqp, { type Channel, type ChannelModel, type GetMessage } from 'amqplib';
+import type { Channel, ChannelModel, GetMessage } from 'amqplib';
+import { connectToAnyNode } from '../../src/messaging/connection';
 import { createEnvelope, type Envelope } from '../../src/envelope';
 import { createLogger, type Logger } from '../../src/logger';
 import { outboxRecordOf } from '../../src/wire';
@@ -38,7 +39,7 @@ export function useBroker(label: string): BrokerContext {
     announceLane(LANE, 'ran', `${redactUrl(broker.url)} (${broker.source})`);
     ctx.broker = broker;
     ctx.prefix = uniquePrefix(label);
-    ctx.conn = await amqp.connect(broker.url);
+    ctx.conn = await connectToAnyNode(broker.url);
     ctx.channel = await ctx.conn.createChannel();
     // A test that provokes a channel error (404 on purpose) must not crash the process.
     ctx.conn.on('error', () => undefined);

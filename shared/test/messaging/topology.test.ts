@@ -1,11 +1,14 @@
 // The broker topology of DESIGN §4, declared under a BROKER_PREFIX and read back from the broker itself.
 import { expect } from 'chai';
+import type { GetMessage } from 'amqplib';
+import { waitFor } from '../../src/waitFor';
 import { declareServiceTopology, names } from '../../src/messaging/topology';
 import { management } from '../../../test/support/rabbit';
 import { useBroker } from './support';
 
 interface QueueInfo {
   durable: boolean;
+  type?: string;
   arguments: Record<string, unknown>;
 }
 interface ExchangeInfo {
@@ -41,7 +44,7 @@ describe('broker topology of a consuming service', () => {
     expect(n.exchange('ride.events')).to.equal('t1.ride.events');
   });
 
-  it('declares durable topic exchanges, the bound queue, TTL retry queues and the parking queue', async () => {
+  it('declares durable topic exchanges, the bound queue, TTL retry queues and the parking queue, as quorum queues by default', async () => {
     const declared = await declareServiceTopology(ctx.channel, {
       prefix: ctx.prefix,
       service: 'payment-service',
@@ -61,6 +64,7 @@ describe('broker topology of a consuming service', () => {
 
     const main = await queueInfo(`${p}payment-service`);
     expect(main.durable).to.equal(true);
+    expect(main.arguments).to.deep.equal({ 'x-queue-type': 'quorum' });
     const bindings = (await management(ctx.broker, 'GET', `/queues/${vhost}/${encodeURIComponent(`${p}payment-service`)}/bindings`))
       .body as BindingInfo[];
     const routed = bindings
@@ -69,18 +73,82 @@ describe('broker topology of a consuming service', () => {
       .sort();
     expect(routed).to.deep.equal([`${p}driver.events driver.assigned`, `${p}ride.events ride.cancelled`, `${p}ride.events ride.requested`]);
 
-    // One retry queue per delay: its TTL dead-letters the message back to the main queue through the default exchange.
+    // One retry queue per delay: its TTL dead-letters the message back to the main queue through the default exchange,
+    // at least once (the broker keeps the message until the main queue confirmed it).
     for (const [i, delay] of [1000, 5000, 25000].entries()) {
       const retry = await queueInfo(`${p}payment-service.retry.${i + 1}`);
       expect(retry.durable).to.equal(true);
       expect(retry.arguments).to.deep.equal({
+        'x-queue-type': 'quorum',
         'x-message-ttl': delay,
         'x-dead-letter-exchange': '',
         'x-dead-letter-routing-key': `${p}payment-service`,
+        'x-dead-letter-strategy': 'at-least-once',
+        'x-overflow': 'reject-publish',
       });
     }
     const dlq = await queueInfo(`${p}payment-service.dlq`);
     expect(dlq.durable).to.equal(true);
+    expect(dlq.arguments).to.deep.equal({ 'x-queue-type': 'quorum' });
+  });
+
+  it('declares classic queues, as before quorum queues, with QUEUE_TYPE=classic', async () => {
+    await declareServiceTopology(ctx.channel, {
+      prefix: ctx.prefix,
+      service: 'ride-service',
+      exchange: 'ride.events',
+      events: ['driver.assigned'],
+      retryDelaysMs: [300],
+      queueType: 'classic',
+    });
+    const p = ctx.prefix;
+    for (const name of [`${p}ride-service`, `${p}ride-service.dlq`]) {
+      const info = await queueInfo(name);
+      expect(info.type, name).to.equal('classic');
+      expect(info.arguments, name).to.deep.equal({});
+    }
+    const retry = await queueInfo(`${p}ride-service.retry.1`);
+    expect(retry.type).to.equal('classic');
+    expect(retry.arguments).to.deep.equal({
+      'x-message-ttl': 300,
+      'x-dead-letter-exchange': '',
+      'x-dead-letter-routing-key': `${p}ride-service`,
+    });
+  });
+
+  it('moves an expired retry message back to the service queue with its body and headers (quorum TTL + dead-lettering)', async () => {
+    const declared = await declareServiceTopology(ctx.channel, {
+      prefix: ctx.prefix,
+      service: 'driver-service',
+      exchange: 'driver.events',
+      events: ['ride.requested'],
+      retryDelaysMs: [200],
+    });
+    const confirm = await ctx.conn.createConfirmChannel();
+    try {
+      await new Promise<void>((resolve, reject) =>
+        confirm.publish(
+          '',
+          declared.retryQueue(1),
+          Buffer.from('{"hello":"again"}'),
+          { persistent: true, headers: { 'x-attempts': 2 } },
+          (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()),
+        ),
+      );
+    } finally {
+      await confirm.close();
+    }
+    let got: GetMessage | false = false;
+    await waitFor(
+      async () => {
+        got = await ctx.channel.get(declared.queue, { noAck: true });
+        return got !== false;
+      },
+      { timeoutMs: 5_000, intervalMs: 50, description: 'the retried message back in the service queue' },
+    );
+    const msg = got as GetMessage | false;
+    expect(msg && msg.content.toString()).to.equal('{"hello":"again"}');
+    expect(msg && msg.properties.headers?.['x-attempts']).to.equal(2);
   });
 
   it('is idempotent: a service that restarts declares the same topology again', async () => {
