@@ -49,7 +49,12 @@ export interface ClusterOptions {
 export function clusterUnavailableReason(): string | null {
   if (process.platform === 'win32') return 'the cluster lane starts rabbitmq-server nodes on Linux/macOS only';
   const scripts = scriptsDir();
-  if (!scripts) return `rabbitmq-server is not installed (no ${PACKAGE_SCRIPTS}/rabbitmq-server, none on PATH, RABBITMQ_SCRIPTS_DIR unset)`;
+  if (!scripts) {
+    const explicit = process.env['RABBITMQ_SCRIPTS_DIR'];
+    return explicit
+      ? `no rabbitmq-server and rabbitmqctl in RABBITMQ_SCRIPTS_DIR (${explicit})`
+      : `rabbitmq-server is not installed (no ${PACKAGE_SCRIPTS}/rabbitmq-server, none on PATH)`;
+  }
   try {
     identity();
   } catch (err) {
@@ -58,17 +63,14 @@ export function clusterUnavailableReason(): string | null {
   return null;
 }
 
+/** The folder with rabbitmq-server and rabbitmqctl: RABBITMQ_SCRIPTS_DIR, else the package's, else the first on PATH. */
 function scriptsDir(): string | null {
-  const candidates = [process.env['RABBITMQ_SCRIPTS_DIR'], PACKAGE_SCRIPTS];
-  for (const dir of (process.env['PATH'] ?? '').split(path.delimiter)) if (dir) candidates.push(dir);
-  for (const dir of candidates) {
-    if (!dir) continue;
-    const server = path.join(dir, 'rabbitmq-server');
-    const ctl = path.join(dir, 'rabbitmqctl');
-    // /usr/sbin/rabbitmq-server of the Debian package is a wrapper around the scripts in PACKAGE_SCRIPTS.
-    if (dir !== PACKAGE_SCRIPTS && fs.existsSync(path.join(PACKAGE_SCRIPTS, 'rabbitmq-server'))) continue;
-    if (fs.existsSync(server) && fs.existsSync(ctl)) return dir;
-  }
+  const has = (dir: string) => fs.existsSync(path.join(dir, 'rabbitmq-server')) && fs.existsSync(path.join(dir, 'rabbitmqctl'));
+  const explicit = process.env['RABBITMQ_SCRIPTS_DIR'];
+  if (explicit) return has(explicit) ? explicit : null;
+  // /usr/sbin/rabbitmq-server of the Debian package is a wrapper that `su`s to the scripts in PACKAGE_SCRIPTS.
+  if (has(PACKAGE_SCRIPTS)) return PACKAGE_SCRIPTS;
+  for (const dir of (process.env['PATH'] ?? '').split(path.delimiter)) if (dir && has(dir)) return dir;
   return null;
 }
 
@@ -365,7 +367,7 @@ export class RabbitCluster {
     this.running.set(node.index, { child, exited });
     const deadline = Date.now() + this.bootTimeoutMs;
     for (;;) {
-      if (!this.running.has(node.index)) throw new Error(`${node.name} exited while starting; see ${this.consoleTail(node)}`);
+      if (!this.running.has(node.index)) throw new Error(`${node.name} exited while starting: ${this.consoleTail(node)}`);
       try {
         const conn = await connectToAnyNode(node.url, { timeout: 2_000 });
         await conn.close();
