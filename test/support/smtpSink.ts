@@ -12,6 +12,21 @@ export interface SinkMessage {
   headers: Record<string, string>;
   raw: string;
   receivedAt: Date;
+  /** When its transaction began (MAIL FROM): the sender was at work on it from then until it got the answer. */
+  startedAt: Date;
+  /** The SMTP session it came over (the client's port tells which process sent it). */
+  session: SinkSession;
+}
+
+export interface SinkSession {
+  id: string;
+  /** The client's TCP port on 127.0.0.1. */
+  remotePort: number;
+}
+
+export interface SinkOptions {
+  /** Called as each client connects, before the greeting (e.g. to find which process owns the client's port). */
+  onConnect?: (session: SinkSession) => void;
 }
 
 export interface SmtpSink {
@@ -24,11 +39,15 @@ export interface SmtpSink {
   fail(n: number): void;
   /** Emails addressed to `address` (case-insensitive). */
   to(address: string): SinkMessage[];
+  /** Sessions in the middle of an email right now (MAIL FROM given, the data not yet taken), with when it began. */
+  sending(): Array<SinkSession & { since: Date }>;
   stop(): Promise<void>;
 }
 
-export async function startSmtpSink(): Promise<SmtpSink> {
+export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink> {
   const messages: SinkMessage[] = [];
+  const inTransaction = new Map<string, SinkSession & { since: Date }>();
+  const sessionOf = (session: { id: string; remotePort: number }): SinkSession => ({ id: session.id, remotePort: session.remotePort });
   let failNext = 0;
   const server = new SMTPServer({
     secure: false,
@@ -38,12 +57,24 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     closeTimeout: 1000,
     // No reverse DNS of 127.0.0.1 per connection: it costs ~150 ms an email.
     disableReverseLookup: true,
+    onConnect(session, callback) {
+      options.onConnect?.(sessionOf(session));
+      callback();
+    },
+    onMailFrom(_address, session, callback) {
+      inTransaction.set(session.id, { ...sessionOf(session), since: new Date() });
+      callback();
+    },
+    onClose(session) {
+      inTransaction.delete(session.id);
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('error', (err) => callback(err));
       stream.on('end', () => {
         if (failNext > 0) {
+          inTransaction.delete(session.id);
           failNext -= 1;
           const refusal = Object.assign(new Error('4.3.0 mailbox temporarily unavailable (smtp sink told to fail)'), { responseCode: 451 });
           callback(refusal);
@@ -52,7 +83,9 @@ export async function startSmtpSink(): Promise<SmtpSink> {
         const raw = Buffer.concat(chunks).toString('utf8');
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
         const to = session.envelope.rcptTo.map((r) => r.address);
-        messages.push({ ...parseMessage(raw), from, to, raw, receivedAt: new Date() });
+        const startedAt = inTransaction.get(session.id)?.since ?? new Date();
+        inTransaction.delete(session.id);
+        messages.push({ ...parseMessage(raw), from, to, raw, receivedAt: new Date(), startedAt, session: sessionOf(session) });
         callback();
       });
     },
@@ -75,6 +108,9 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     },
     to(address: string) {
       return messages.filter((m) => m.to.some((t) => t.toLowerCase() === address.toLowerCase()));
+    },
+    sending() {
+      return [...inTransaction.values()];
     },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
