@@ -94,10 +94,17 @@ describe('soak (short form): two replicas of every service under load while kill
     expect(r.audit?.held, r.auditLines.join('\n')).to.equal(true);
   });
 
-  it('authorizes each payment at most once at the gateway, summed over the payment-service replicas', () => {
+  it('authorizes each payment once at the gateway, summed over the payment-service replicas, but for a kill between the call and its record', () => {
     const r = done();
     expect(r.authorizations.payments, 'payments authorized').to.be.greaterThan(0);
-    expect(r.authorizations.multiple, 'payments authorized more than once').to.deep.equal([]);
+    // A process SIGKILLed after the gateway answered and before the payment was recorded leaves the next delivery no
+    // way to know (DESIGN §5: "only a crash between the call and its record may repeat it"); a real gateway, shared by
+    // the replicas, answers that repeat from the idempotency key (the payment id). Every other repeat is a double charge.
+    expect(
+      r.authorizations.multiple.filter((m) => !m.explained),
+      'payments authorized more than once with no kill between the first authorization and its record',
+    ).to.deep.equal([]);
+    expect(r.authorizations.maxPerPayment, 'authorizations of one payment').to.be.at.most(1 + r.faults.killsPerService.payment);
     expect(r.authorizations.unlogged, 'authorized payments whose authorization was not counted').to.deep.equal([]);
   });
 

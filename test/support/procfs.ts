@@ -73,14 +73,25 @@ export async function portsConnectedTo(pid: number, serverPort: number): Promise
   return new Set(sockets.filter((s) => s.remotePort === serverPort && inodes.has(s.inode)).map((s) => s.localPort));
 }
 
-/** Which of `pids` holds the client end (local port `clientPort`) of a connection to `serverPort`; undefined when none. */
+/**
+ * Which process holds the client end (local port `clientPort`) of a connection to `serverPort`: one of `pids` when it
+ * is one of them, else any process of the machine (say, one that just started); undefined when none does.
+ */
 export async function ownerOfConnection(clientPort: number, serverPort: number, pids: readonly number[]): Promise<number | undefined> {
   const sockets = await tcpSockets();
   const inodes = new Set(sockets.filter((s) => s.localPort === clientPort && s.remotePort === serverPort).map((s) => s.inode));
   if (inodes.size === 0) return undefined;
-  for (const pid of pids) {
+  const holds = async (pid: number) => {
     const held = await socketInodes(pid);
-    for (const inode of inodes) if (held.has(inode)) return pid;
+    return [...inodes].some((inode) => held.has(inode));
+  };
+  for (const pid of pids) if (await holds(pid)) return pid;
+  let all: number[] = [];
+  try {
+    all = (await fs.readdir('/proc')).filter((name) => /^\d+$/.test(name)).map(Number);
+  } catch {
+    return undefined;
   }
+  for (const pid of all) if (!pids.includes(pid) && (await holds(pid))) return pid;
   return undefined;
 }

@@ -39,6 +39,8 @@ export interface SmtpSink {
   fail(n: number): void;
   /** Emails addressed to `address` (case-insensitive). */
   to(address: string): SinkMessage[];
+  /** Errors of client connections (e.g. reset by a killed client), in order. */
+  connectionErrors: string[];
   /** Sessions in the middle of an email right now (MAIL FROM given, the data not yet taken), with when it began. */
   sending(): Array<SinkSession & { since: Date }>;
   stop(): Promise<void>;
@@ -48,6 +50,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
   const messages: SinkMessage[] = [];
   const inTransaction = new Map<string, SinkSession & { since: Date }>();
   const sessionOf = (session: { id: string; remotePort: number }): SinkSession => ({ id: session.id, remotePort: session.remotePort });
+  const connectionErrors: string[] = [];
   let failNext = 0;
   const server = new SMTPServer({
     secure: false,
@@ -97,12 +100,16 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
       resolve();
     });
   });
+  // A client that dies mid-session (a SIGKILLed process) resets its connection: the server reports it as an 'error',
+  // which must not take the test process down.
+  server.on('error', (err: Error) => connectionErrors.push(err.message));
   // The underlying net.Server is public at runtime but missing from the type definitions.
   const port = (server as unknown as { server: { address(): AddressInfo } }).server.address().port;
   return {
     url: `smtp://127.0.0.1:${port}`,
     port,
     messages,
+    connectionErrors,
     fail(n: number) {
       failNext = n;
     },

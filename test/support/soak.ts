@@ -195,7 +195,12 @@ export interface SoakReport {
     total: number;
     payments: number;
     maxPerPayment: number;
-    multiple: Array<{ paymentId: string; rideId: string; count: number; by: string[] }>;
+    /** Payments authorized more than once; `explained`: each earlier authorization's process was SIGKILLed after it and
+     * before the payment was recorded (the crash window DESIGN §5 allows; a shared gateway answers the repeat from its
+     * idempotency key, the payment id). */
+    multiple: Array<{ paymentId: string; rideId: string; count: number; by: string[]; explained: boolean }>;
+    /** Repeated authorizations no such kill explains: two deliveries at the gateway at once, a lease that failed. */
+    unexplained: number;
     /** Payments the services list as AUTHORIZED/CAPTURED/VOIDED with no logged authorization (the count missed one). */
     unlogged: string[];
   };
@@ -309,7 +314,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const note = (line: string) => log.write(`[soak] ${new Date().toISOString()} ${line}\n`);
 
   // What the services' output tells: authorizations really made (payment-service logs one line each), error lines.
-  const authorizations = new Map<string, { rideId: string; by: string[] }>();
+  const authorizations = new Map<string, { rideId: string; made: Array<{ replica: Replica; start: number; at: number }> }>();
   const errorLines = Object.fromEntries(serviceKeys.map((k) => [k, 0])) as Record<ServiceKey, number>;
   const onOutput = (replica: Replica, start: number, line: string) => {
     const who = `${replica.label}.${start}`;
@@ -317,10 +322,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     if (line.includes('"level":"error"')) errorLines[replica.key] += 1;
     if (replica.key !== 'payment' || !line.includes(AUTHORIZATION_MADE_LOG)) return;
     try {
-      const parsed = JSON.parse(line) as { message?: unknown; paymentId?: unknown; rideId?: unknown };
+      const parsed = JSON.parse(line) as { message?: unknown; paymentId?: unknown; rideId?: unknown; timestamp?: unknown };
       if (parsed.message !== AUTHORIZATION_MADE_LOG || typeof parsed.paymentId !== 'string') return;
-      const entry = authorizations.get(parsed.paymentId) ?? { rideId: String(parsed.rideId), by: [] };
-      entry.by.push(who);
+      const entry = authorizations.get(parsed.paymentId) ?? { rideId: String(parsed.rideId), made: [] };
+      const at = typeof parsed.timestamp === 'string' ? Date.parse(parsed.timestamp) : Date.now();
+      entry.made.push({ replica, start, at: Number.isNaN(at) ? Date.now() : at });
       authorizations.set(parsed.paymentId, entry);
     } catch {
       // not a JSON line
@@ -389,8 +395,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         readyTimeoutMs: 120_000,
         stopTimeoutMs: 20_000,
       },
-      // payment-service at info: its "gateway authorization made" lines are the count of authorizations.
-      logLevel: (key) => (key === 'payment' ? 'info' : 'warn'),
+      // info: payment-service's "gateway authorization made" lines are the count of authorizations; the others' say
+      // what each delivery did, for when a saga goes wrong.
+      logLevel: () => 'info',
       output: onOutput,
     });
     const replicas = set;
@@ -407,6 +414,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     injector = await Injector.open(broker.url, `${brokerPrefix}soak.injector`);
     const inj = injector;
     tapConnection = await amqp.connect(broker.url, { clientProperties: { connection_name: `${brokerPrefix}soak.tap` } });
+    tapConnection.on('error', (err: unknown) => faults.faultErrors.push(`tap connection: ${message(err)}`));
     const tapChannel = await tapConnection.createChannel();
     const tapQueue = `${brokerPrefix}soak.tap.${run}`;
     await tapChannel.assertQueue(tapQueue, { exclusive: true, autoDelete: true, durable: false });
@@ -818,8 +826,33 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const publishedTwice = doubleEffectsOnTheBroker(serviceMessages);
     const twiceByRide = new Map<string, string[]>();
     for (const v of publishedTwice) if (v.rideId) twiceByRide.set(v.rideId, [...(twiceByRide.get(v.rideId) ?? []), v.detail]);
-    const authByRide = new Map<string, { paymentId: string; count: number; by: string[] }>();
-    for (const [paymentId, a] of authorizations) authByRide.set(a.rideId, { paymentId, count: a.by.length, by: a.by });
+    // gateway authorizations over all payment replicas (their log lines), each repeat tied to a kill if one explains it
+    const paymentById = new Map<string, PaymentView>();
+    for (const v of views.values()) for (const p of v.payments) paymentById.set(p.id, p);
+    const paymentKills = new Map<number, KillRecord>();
+    for (const k of faults.kills) if (k.key === 'payment') paymentKills.set(k.pid, k);
+    const multiple: SoakReport['authorizations']['multiple'] = [];
+    let unexplainedAuthorizations = 0;
+    for (const [paymentId, a] of authorizations) {
+      if (a.made.length < 2) continue;
+      const made = [...a.made].sort((x, y) => x.at - y.at);
+      const createdAt = (paymentById.get(paymentId) as { createdAt?: unknown } | undefined)?.createdAt;
+      const recordedAt = typeof createdAt === 'string' ? Date.parse(createdAt) : undefined;
+      const cut = made.slice(0, -1).filter((m) => {
+        const pid = m.replica.pids[m.start - 1];
+        const kill = pid !== undefined ? paymentKills.get(pid) : undefined;
+        return kill !== undefined && kill.at >= m.at && (recordedAt === undefined || recordedAt > kill.at);
+      }).length;
+      unexplainedAuthorizations += made.length - 1 - cut;
+      multiple.push({
+        paymentId,
+        rideId: a.rideId,
+        count: made.length,
+        by: made.map((m) => `${m.replica.label}.${m.start} at ${new Date(m.at).toISOString().slice(11, 23)}`),
+        explained: cut === made.length - 1,
+      });
+    }
+    const authByRide = new Map(multiple.map((m) => [m.rideId, m]));
 
     const perPath = Object.fromEntries(
       sagaPaths.map((p) => [p, { started: 0, ended: {} as Record<string, number>, atExpectedEnd: 0, otherwise: 0 }]),
@@ -882,7 +915,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       for (const [k, count] of perNotification) if (count > 1) twice.push(`${count} notification records for ${k}`);
       twice.push(...(twiceByRide.get(saga.rideId) ?? []));
       const auth = authByRide.get(saga.rideId);
-      if (auth && auth.count > 1) twice.push(`${auth.count} gateway authorizations of ${auth.paymentId} (by ${auth.by.join(', ')})`);
+      if (auth && !auth.explained) twice.push(`${auth.count} gateway authorizations of ${auth.paymentId} (by ${auth.by.join(', ')})`);
       if (twice.length > 0) doubled.push(issue(twice.join('; ')));
     }
 
@@ -934,10 +967,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     }
     const notificationKills = faults.kills.filter((k) => k.key === 'notification');
 
-    // gateway authorizations over all payment replicas (their log lines)
-    const multiple = [...authorizations]
-      .filter(([, a]) => a.by.length > 1)
-      .map(([paymentId, a]) => ({ paymentId, rideId: a.rideId, count: a.by.length, by: a.by }));
     const unlogged: string[] = [];
     for (const v of views.values())
       for (const p of v.payments)
@@ -1003,10 +1032,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         sendsCutByKills: notificationKills.reduce((sum, k) => sum + k.unrecordedSends, 0),
       },
       authorizations: {
-        total: [...authorizations.values()].reduce((sum, a) => sum + a.by.length, 0),
+        total: [...authorizations.values()].reduce((sum, a) => sum + a.made.length, 0),
         payments: authorizations.size,
-        maxPerPayment: Math.max(0, ...[...authorizations.values()].map((a) => a.by.length)),
+        maxPerPayment: Math.max(0, ...[...authorizations.values()].map((a) => a.made.length)),
         multiple,
+        unexplained: unexplainedAuthorizations,
         unlogged,
       },
       rss,
@@ -1070,9 +1100,10 @@ function problemsOf(r: SoakReport): string[] {
     );
   if (r.audit && !r.audit.held)
     out.push(`the audit failed (exit code ${r.audit.exitCode}):\n    ${r.auditLines.filter((l) => !l.includes('✔')).join('\n    ')}`);
-  if (r.authorizations.maxPerPayment > 1)
+  if (r.authorizations.unexplained > 0)
     out.push(
-      `${r.authorizations.multiple.length} payment(s) authorized more than once at the gateway: ${r.authorizations.multiple
+      `${r.authorizations.unexplained} gateway authorization(s) repeated with no kill between the first and its record: ${r.authorizations.multiple
+        .filter((m) => !m.explained)
         .map((m) => `${m.paymentId} (ride ${m.rideId}) ×${m.count} by ${m.by.join(', ')}`)
         .join('; ')}`,
     );
@@ -1092,7 +1123,8 @@ export function soakCounts(r: SoakReport): string {
     `${r.sagas.doubled.length} doubled, ${r.sagas.endedOtherwise.length} ended otherwise, ${r.parkedTotal} parked; ` +
     `${r.faults.kills.length} kills, ${r.faults.cuts} broker cuts, ${dup} duplicates; ` +
     `${r.emails.duplicates} duplicate emails beside ${r.emails.killsDuringSend} kills during a send; ` +
-    `max ${r.authorizations.maxPerPayment} gateway authorization per payment; audit ${r.audit?.held ? 'held' : 'FAILED'}`
+    `max ${r.authorizations.maxPerPayment} gateway authorization(s) per payment (${r.authorizations.multiple.length} repeated, ${r.authorizations.unexplained} unexplained); ` +
+    `audit ${r.audit?.held ? 'held' : 'FAILED'}`
   );
 }
 
@@ -1140,10 +1172,20 @@ export function formatSoakReport(r: SoakReport): string[] {
       `${r.emails.notificationKills} notification-service kills that landed during a send (${r.emails.sendsCutByKills} sends cut between the SMTP answer and its record)`,
   );
   for (const d of r.emails.details.slice(0, 5)) lines.push(`  - ${d}`);
+  const explainedRepeats = r.authorizations.multiple.filter((m) => m.explained).length;
   lines.push(
     `gateway authorizations: ${r.authorizations.total} for ${r.authorizations.payments} payments over all payment-service replicas, ` +
-      `at most ${r.authorizations.maxPerPayment} per payment${r.authorizations.unlogged.length > 0 ? `; ${r.authorizations.unlogged.length} payment(s) with no logged authorization: ${r.authorizations.unlogged.slice(0, 3).join(', ')}` : ''}`,
+      `at most ${r.authorizations.maxPerPayment} per payment; ${r.authorizations.multiple.length} payment(s) authorized more than once ` +
+      `(${explainedRepeats} after a kill between the gateway call and its record, which a shared gateway answers from the idempotency key; ` +
+      `${r.authorizations.unexplained} repeat(s) unexplained)` +
+      (r.authorizations.unlogged.length > 0
+        ? `; ${r.authorizations.unlogged.length} payment(s) with no logged authorization: ${r.authorizations.unlogged.slice(0, 3).join(', ')}`
+        : ''),
   );
+  for (const m of r.authorizations.multiple.slice(0, 5))
+    lines.push(
+      `  - ${m.paymentId} (ride ${m.rideId}) ×${m.count}: ${m.by.join(', ')}${m.explained ? ' (the first one killed before its record)' : ' NOT explained'}`,
+    );
   const perService = serviceKeys.map((k) => `${serviceName(k)} ${r.faults.killsPerService[k]}`).join(', ');
   lines.push(
     `faults: ${r.faults.kills.length} SIGKILLs (${perService}), ${r.faults.restarts} restarts; ${r.faults.cuts} broker-side cuts ` +
