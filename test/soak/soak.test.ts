@@ -46,7 +46,7 @@ describe('soak (short form): two replicas of every service under load while kill
       replicas: 2,
       broker: rabbit,
       mongoUrl,
-      drainTimeoutMs: 120_000,
+      drainTimeoutMs: 150_000,
       progress: (line) => process.stdout.write(`    [soak +${((Date.now() - started) / 1000).toFixed(0)}s] ${line}\n`),
     });
     process.stdout.write(

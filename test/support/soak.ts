@@ -151,6 +151,10 @@ export interface SoakReport {
     startupMs: number;
     loadMs: number;
     drainMs: number;
+    /** Reading what the services say, the DLQs and the audit, once quiet. */
+    countMs: number;
+    /** Stopping the replicas (SIGTERM), deleting the broker objects and the databases. */
+    teardownMs: number;
     totalMs: number;
     quiet: boolean;
     quietWhy: string[];
@@ -379,6 +383,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const problems: string[] = [];
 
   let result: SoakReport | undefined;
+  let teardownStart = Date.now();
 
   try {
     // 1. the replicas, the tap and the injector
@@ -779,7 +784,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const views = new Map<string, { ride?: RideView; payments: PaymentView[]; notifications: NotificationView[] }>();
     await inBatches(
       sagas.filter((s) => s.rideId),
-      6,
+      12,
       async (s) => {
         const id = s.rideId as string;
         const [ride, payments, notifications] = await Promise.all([
@@ -1002,6 +1007,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         startupMs,
         loadMs,
         drainMs,
+        countMs: Date.now() - drainStart - drainMs,
+        teardownMs: 0,
         totalMs: 0,
         quiet,
         quietWhy: quiet ? [] : quietWhy,
@@ -1047,6 +1054,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       problems,
     };
   } finally {
+    teardownStart = Date.now();
     faultsStop.abort();
     duplicating = false;
     if (sampler) clearInterval(sampler);
@@ -1071,6 +1079,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
   if (!result) throw new Error('the soak ended without a report');
   result.exitCodes = exitCodes;
+  result.ran.teardownMs = Date.now() - teardownStart;
   result.ran.totalMs = Date.now() - began;
   result.problems.push(...problemsOf(result));
   return result;
@@ -1136,7 +1145,8 @@ export function formatSoakReport(r: SoakReport): string[] {
     `soak: ${r.ran.minutes} min of load at ${r.ran.rate} sagas/s, ${r.ran.replicas} replica(s) per service, against ${r.ran.broker} + ${r.ran.store}`,
   );
   lines.push(
-    `  timings: startup ${s(r.ran.startupMs)}, load ${s(r.ran.loadMs)}, drain ${s(r.ran.drainMs)} (${r.ran.quiet ? 'quiet' : 'NOT quiet'}), total ${s(r.ran.totalMs)}`,
+    `  timings: startup ${s(r.ran.startupMs)}, load ${s(r.ran.loadMs)}, drain ${s(r.ran.drainMs)} (${r.ran.quiet ? 'quiet' : 'NOT quiet'}), ` +
+      `counts and audit ${s(r.ran.countMs)}, teardown ${s(r.ran.teardownMs)}, total ${s(r.ran.totalMs)}`,
   );
   lines.push(
     `sagas started: ${r.sagas.started} (${r.ran.riders} riders, ${r.ran.drivers} drivers; ${r.sagas.clientHttpRetries} client HTTP retries)`,
