@@ -47,6 +47,7 @@ describe('soak (short form): two replicas of every service under load while kill
       broker: rabbit,
       mongoUrl,
       drainTimeoutMs: 150_000,
+      removeLogOnPass: true,
       progress: (line) => process.stdout.write(`    [soak +${((Date.now() - started) / 1000).toFixed(0)}s] ${line}\n`),
     });
     process.stdout.write(

@@ -116,6 +116,8 @@ export interface SoakOptions {
   progress?: (line: string) => void;
   /** Where the services' output goes (one file, each line prefixed by its replica). */
   logFile?: string;
+  /** Delete that file (and its folder, when the soak made it) when the soak passed. */
+  removeLogOnPass?: boolean;
 }
 
 // ---- the report
@@ -1082,6 +1084,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   result.ran.teardownMs = Date.now() - teardownStart;
   result.ran.totalMs = Date.now() - began;
   result.problems.push(...problemsOf(result));
+  if (options.removeLogOnPass && result.problems.length === 0) {
+    fs.rmSync(options.logFile === undefined ? path.dirname(logFile) : logFile, { recursive: true, force: true });
+    result.ran.logFile = `${logFile} (removed: the soak passed)`;
+  }
   return result;
 }
 
@@ -1201,7 +1207,7 @@ export function formatSoakReport(r: SoakReport): string[] {
     `faults: ${r.faults.kills.length} SIGKILLs (${perService}), ${r.faults.restarts} restarts; ${r.faults.cuts} broker-side cuts ` +
       `(${r.faults.connectionsCut} connections); ${r.faults.duplicatesSameId + r.faults.duplicatesNewId} republished ` +
       `(${r.faults.duplicatesSameId} same id, ${r.faults.duplicatesNewId} new id, ${r.faults.duplicatesDelayed} late); ` +
-      `${r.broker.messagesSeen} messages seen on the tap`,
+      `${r.broker.messagesSeen} messages seen on the tap${r.broker.notEnvelopes > 0 ? ` (${r.broker.notEnvelopes} not envelopes)` : ''}`,
   );
   for (const e of [...r.faults.restartFailures, ...r.faults.faultErrors].slice(0, 5)) lines.push(`  ! ${e}`);
   lines.push('RSS per service, MB (peak; at the end per replica; max per minute):');
