@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import {
   baseConfigSchema,
+  createLogger,
   exchanges,
   loadConfig,
   on,
@@ -55,9 +56,22 @@ export interface PaymentOverrides {
   gateway?: PaymentGateway;
 }
 
+/** The structured line logged for each authorization the simulated gateway really makes (the soak counts them). */
+export const AUTHORIZATION_MADE_LOG = 'gateway authorization made';
+
+/**
+ * The simulator of DESIGN §3, logging one line per authorization it really makes, with the payment id (its idempotency
+ * key): each replica has its own simulator where a real gateway is shared, so only the replicas' logs together tell
+ * whether a payment was authorized twice.
+ */
+export function simulatedGateway(config: PaymentConfig): SimulatedGateway {
+  const logger = createLogger('payment-service', config.LOG_LEVEL);
+  return new SimulatedGateway({ onAuthorized: (made) => logger.info(AUTHORIZATION_MADE_LOG, made) });
+}
+
 export function definition(config: PaymentConfig, overrides: PaymentOverrides = {}): ServiceDefinition {
   const deps: PaymentHandlerDeps = {
-    gateway: overrides.gateway ?? new SimulatedGateway(),
+    gateway: overrides.gateway ?? simulatedGateway(config),
     tariff: tariffOf(config),
   };
   return {

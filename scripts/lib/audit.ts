@@ -264,7 +264,7 @@ function checkNoDoubleEffects(
  * The same fact published twice under different message ids (a redelivered duplicate keeps its id and is fine).
  * Each key names one effect that DESIGN §2 allows once per ride.
  */
-function doubleEffectsOnTheBroker(messages: readonly TappedMessage[]): Violation[] {
+export function doubleEffectsOnTheBroker(messages: readonly TappedMessage[]): Violation[] {
   const onceKeys: Record<string, (payload: Record<string, unknown>) => string | undefined> = {
     'driver.assigned': () => 'decision',
     'driver.unavailable': () => 'decision',

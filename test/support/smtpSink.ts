@@ -12,6 +12,21 @@ export interface SinkMessage {
   headers: Record<string, string>;
   raw: string;
   receivedAt: Date;
+  /** When its transaction began (MAIL FROM): the sender was at work on it from then until it got the answer. */
+  startedAt: Date;
+  /** The SMTP session it came over (the client's port tells which process sent it). */
+  session: SinkSession;
+}
+
+export interface SinkSession {
+  id: string;
+  /** The client's TCP port on 127.0.0.1. */
+  remotePort: number;
+}
+
+export interface SinkOptions {
+  /** Called as each client connects, before the greeting (e.g. to find which process owns the client's port). */
+  onConnect?: (session: SinkSession) => void;
 }
 
 export interface SmtpSink {
@@ -24,11 +39,18 @@ export interface SmtpSink {
   fail(n: number): void;
   /** Emails addressed to `address` (case-insensitive). */
   to(address: string): SinkMessage[];
+  /** Errors of client connections (e.g. reset by a killed client), in order. */
+  connectionErrors: string[];
+  /** Sessions in the middle of an email right now (MAIL FROM given, the data not yet taken), with when it began. */
+  sending(): Array<SinkSession & { since: Date }>;
   stop(): Promise<void>;
 }
 
-export async function startSmtpSink(): Promise<SmtpSink> {
+export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink> {
   const messages: SinkMessage[] = [];
+  const inTransaction = new Map<string, SinkSession & { since: Date }>();
+  const sessionOf = (session: { id: string; remotePort: number }): SinkSession => ({ id: session.id, remotePort: session.remotePort });
+  const connectionErrors: string[] = [];
   let failNext = 0;
   const server = new SMTPServer({
     secure: false,
@@ -38,12 +60,24 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     closeTimeout: 1000,
     // No reverse DNS of 127.0.0.1 per connection: it costs ~150 ms an email.
     disableReverseLookup: true,
+    onConnect(session, callback) {
+      options.onConnect?.(sessionOf(session));
+      callback();
+    },
+    onMailFrom(_address, session, callback) {
+      inTransaction.set(session.id, { ...sessionOf(session), since: new Date() });
+      callback();
+    },
+    onClose(session) {
+      inTransaction.delete(session.id);
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('error', (err) => callback(err));
       stream.on('end', () => {
         if (failNext > 0) {
+          inTransaction.delete(session.id);
           failNext -= 1;
           const refusal = Object.assign(new Error('4.3.0 mailbox temporarily unavailable (smtp sink told to fail)'), { responseCode: 451 });
           callback(refusal);
@@ -52,7 +86,9 @@ export async function startSmtpSink(): Promise<SmtpSink> {
         const raw = Buffer.concat(chunks).toString('utf8');
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
         const to = session.envelope.rcptTo.map((r) => r.address);
-        messages.push({ ...parseMessage(raw), from, to, raw, receivedAt: new Date() });
+        const startedAt = inTransaction.get(session.id)?.since ?? new Date();
+        inTransaction.delete(session.id);
+        messages.push({ ...parseMessage(raw), from, to, raw, receivedAt: new Date(), startedAt, session: sessionOf(session) });
         callback();
       });
     },
@@ -64,17 +100,24 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       resolve();
     });
   });
+  // A client that dies mid-session (a SIGKILLed process) resets its connection: the server reports it as an 'error',
+  // which must not take the test process down.
+  server.on('error', (err: Error) => connectionErrors.push(err.message));
   // The underlying net.Server is public at runtime but missing from the type definitions.
   const port = (server as unknown as { server: { address(): AddressInfo } }).server.address().port;
   return {
     url: `smtp://127.0.0.1:${port}`,
     port,
     messages,
+    connectionErrors,
     fail(n: number) {
       failNext = n;
     },
     to(address: string) {
       return messages.filter((m) => m.to.some((t) => t.toLowerCase() === address.toLowerCase()));
+    },
+    sending() {
+      return [...inTransaction.values()];
     },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -57,13 +57,16 @@ export async function deliverEmails<T extends EventType>(
   deps: NotificationHandlerDeps,
   planned: PlannedEmail[],
 ): Promise<void> {
-  const lease: SendLease = {
-    holder: randomUUID(),
-    until: new Date(Date.now() + (deps.sendLeaseMs ?? DEFAULT_SEND_LEASE_MS)).toISOString(),
-  };
-  const claim = await leaseRecords(ctx.store, deps, planned, ctx.envelope.id, lease);
+  const holder = randomUUID();
+  const claim = await leaseRecords(ctx.store, deps, planned, ctx.envelope.id, holder, deps.sendLeaseMs ?? DEFAULT_SEND_LEASE_MS);
   const outcomes: Outcome[] = [];
   for (const notification of claim.leased) {
+    // A lease that ran out before its send (a slow commit, slow earlier sends) may be another delivery's by now: this
+    // one leaves the record and comes back for it after a delay, like a record another delivery holds.
+    if (Date.parse(isoNow(deps)) >= Date.parse(claim.lease.until)) {
+      claim.busy.push({ id: notification.id, until: claim.lease.until });
+      continue;
+    }
     try {
       const { messageId } = await deps.mailer.send({
         to: { name: notification.recipientName, address: notification.recipient },
@@ -108,6 +111,8 @@ export async function deliverEmails<T extends EventType>(
 export const DEFAULT_SEND_LEASE_MS = 30_000;
 
 interface Claim {
+  /** This delivery's lease, as committed. */
+  lease: SendLease;
   /** Leased to this delivery: send them. */
   leased: Notification[];
   /** Leased to another delivery that is still at work. */
@@ -115,22 +120,29 @@ interface Claim {
   total: number;
 }
 
-/** One transaction: read the planned records in one query, lease the ones to send, create the missing ones leased. */
+/**
+ * One transaction: read the planned records in one query, lease the ones to send, create the missing ones leased. The
+ * lease runs from the attempt that commits: the store re-runs a unit of work on write conflicts (for as long as another
+ * transaction, maybe a dead process's, holds the records), and a lease counted from the first attempt could be granted
+ * already expired, letting a second delivery send beside this one.
+ */
 async function leaseRecords(
   store: Store,
   deps: NotificationHandlerDeps,
   planned: PlannedEmail[],
   causationId: string,
-  lease: SendLease,
+  holder: string,
+  leaseMs: number,
 ): Promise<Claim> {
   for (let round = 1; ; round++) {
     try {
       return await store.run(async (tx) => {
         const repo = tx.repo(notificationsCollection);
         const at = isoNow(deps);
+        const lease: SendLease = { holder, until: new Date(Date.parse(at) + leaseMs).toISOString() };
         const fresh = planned.map((p) => newNotification(p, causationId, at, lease));
         const existing = new Map((await repo.find({ id: { $in: fresh.map((n) => n.id) } })).map((n) => [n.id, n]));
-        const claim: Claim = { leased: [], busy: [], total: fresh.length };
+        const claim: Claim = { lease, leased: [], busy: [], total: fresh.length };
         const created: Notification[] = [];
         for (const n of fresh) {
           const stored = existing.get(n.id);

@@ -1,7 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
+import { MemoryStore, type Store } from '@ridehail/shared';
 import type { SmtpSink } from '../../../test/support/smtpSink';
 import type { Mailer } from '../../src/mail/mailer';
-import { EmailNotSentError } from '../../src/handlers/deliverEmails';
+import { EmailInProgressError, EmailNotSentError } from '../../src/handlers/deliverEmails';
 import {
   aRide,
   again,
@@ -83,6 +85,85 @@ describe('notification-service handlers', () => {
       expect(h.sink.to(ride.rider.email).filter((m) => m.headers['x-ride-id'] === ride.rideId)).to.have.length(1);
       expect((await h.records(ride.rideId)).map((r) => r.status)).to.deep.equal(['SENT', 'SENT']);
       expect((await h.events()).map((e) => e.type)).to.deep.equal(['notification.sent', 'notification.sent']);
+    });
+  });
+
+  describe('two deliveries of one fact at once (a redelivery after a broker cut, another replica)', () => {
+    it('sends once even when the first lease took longer than the lease itself to commit (a transaction retried on write conflicts)', async () => {
+      // withTransaction re-runs a unit of work while another transaction holds its documents (up to 60 s when that
+      // one's process died): the lease must run from the attempt that commits, or it is granted already expired and
+      // the next delivery sends beside it.
+      const memory = new MemoryStore({ name: 'notifications-slow-lease' });
+      let delayNextRun = false;
+      const slow = new Proxy(memory, {
+        get(target, prop) {
+          if (prop === 'run')
+            return async (...args: Parameters<Store['run']>) => {
+              if (delayNextRun) {
+                delayNextRun = false;
+                await sleep(300);
+              }
+              return target.run(...args);
+            };
+          const value: unknown = Reflect.get(target, prop, target);
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const ride = aRide();
+      const cancelled = rideCancelled(ride, false);
+      let second: Promise<unknown> | undefined;
+      const racing: Mailer = {
+        delivers: true,
+        isReady: () => mailer.isReady(),
+        close: async () => undefined,
+        send: async (email) => {
+          // The redelivery arrives while the first delivery is about to send (and sends itself if it may).
+          if (second === undefined) {
+            second = h.deliver(cancelled).then(
+              () => 'processed',
+              (err: unknown) => err,
+            );
+            await second;
+          }
+          return mailer.send(email);
+        },
+      };
+      h = await harness(sink, racing, slow);
+      h.deps.sendLeaseMs = 200;
+      delayNextRun = true;
+      await h.deliver(cancelled);
+      expect(await second, 'the second delivery waits for the first one').to.be.instanceOf(EmailInProgressError);
+      expect(h.emails(ride.rideId), 'emails sent').to.have.length(1);
+    });
+    it('leaves a record whose lease ran out during earlier sends, and sends it on the retry', async () => {
+      let slowSends = 1;
+      const slowMailer: Mailer = {
+        delivers: true,
+        isReady: () => mailer.isReady(),
+        close: async () => undefined,
+        send: async (email) => {
+          const sent = await mailer.send(email);
+          if (slowSends-- > 0) await sleep(250);
+          return sent;
+        },
+      };
+      h = await harness(sink, slowMailer);
+      h.deps.sendLeaseMs = 150;
+      const ride = aRide();
+      const confirmed = rideConfirmed(ride);
+      let thrown: unknown;
+      await h.deliver(confirmed).catch((err: unknown) => (thrown = err));
+      expect(thrown, 'the first delivery comes back for the record it no longer holds').to.be.instanceOf(EmailInProgressError);
+      expect(h.emails(ride.rideId), 'emails of the first delivery').to.have.length(1);
+      expect((await h.records(ride.rideId)).map((r) => r.status).sort()).to.deep.equal(['PENDING', 'SENT']);
+      await h.deliver(confirmed, 2);
+      expect(
+        h
+          .emails(ride.rideId)
+          .map((m) => m.to[0])
+          .sort(),
+      ).to.deep.equal([ride.rider.email, ride.driver.email].sort());
+      expect((await h.records(ride.rideId)).map((r) => r.status)).to.deep.equal(['SENT', 'SENT']);
     });
   });
 

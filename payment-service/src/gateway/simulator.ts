@@ -17,10 +17,25 @@ interface SimulatedRecord {
   capturedAt?: string;
 }
 
+/** One authorization the simulated processor really made (not one answered again from its idempotency key). */
+export interface AuthorizationMade {
+  idempotencyKey: string;
+  paymentId: string;
+  rideId: string;
+  amount: number;
+  currency: string;
+  authorizationId: string;
+}
+
 export interface SimulatorOptions {
   /** How many first attempts of `pm_card_flaky` fail (default 2). */
   flakyFailures?: number;
   now?: () => Date;
+  /**
+   * Told of every authorization really made. Each payment-service process has its own simulator, whereas a real
+   * gateway is shared by all replicas: the service logs each one so that a test can sum them over the replicas.
+   */
+  onAuthorized?: (made: AuthorizationMade) => void;
 }
 
 /**
@@ -34,12 +49,14 @@ export class SimulatedGateway implements PaymentGateway {
   private readonly byKey = new Map<string, GatewayAuthorization>();
   private readonly flakyFailures: number;
   private readonly now: () => Date;
+  private readonly onAuthorized: ((made: AuthorizationMade) => void) | undefined;
   /** Every call, in order, for tests and the demo's timeline. */
   readonly calls: Array<{ op: 'authorize' | 'void' | 'capture'; rideId: string; outcome: string }> = [];
 
   constructor(options: SimulatorOptions = {}) {
     this.flakyFailures = options.flakyFailures ?? 2;
     this.now = options.now ?? (() => new Date());
+    this.onAuthorized = options.onAuthorized;
   }
 
   async authorize(request: AuthorizeRequest): Promise<GatewayAuthorization> {
@@ -54,7 +71,17 @@ export class SimulatedGateway implements PaymentGateway {
     }
     const result = decide(request);
     this.byKey.set(request.idempotencyKey, result);
-    if (result.outcome === 'authorized') this.made.set(request.idempotencyKey, (this.made.get(request.idempotencyKey) ?? 0) + 1);
+    if (result.outcome === 'authorized') {
+      this.made.set(request.idempotencyKey, (this.made.get(request.idempotencyKey) ?? 0) + 1);
+      this.onAuthorized?.({
+        idempotencyKey: request.idempotencyKey,
+        paymentId: request.paymentId,
+        rideId: request.rideId,
+        amount: request.amount,
+        currency: request.currency,
+        authorizationId: result.authorizationId,
+      });
+    }
     this.records.set(request.rideId, { status: result.outcome === 'authorized' ? 'authorized' : 'declined', result });
     this.calls.push({ op: 'authorize', rideId: request.rideId, outcome: result.outcome });
     return result;
