@@ -110,7 +110,7 @@ export interface SoakOptions {
   duplicateShare?: number;
   mix?: Record<SagaPath, number>;
   riders?: number;
-  /** Default: enough for the drivers held by rides in flight, max(30, 25 × rate). */
+  /** Default: enough for the drivers held by rides in flight even when the machine falls behind, max(40, 60 × rate). */
   drivers?: number;
   /** Progress lines while it runs. */
   progress?: (line: string) => void;
@@ -169,6 +169,8 @@ export interface SoakReport {
     lost: SagaIssue[];
     doubled: SagaIssue[];
     clientHttpRetries: number;
+    /** Why the clients retried (a status code, or the error's name and message), most frequent first. */
+    clientRetryReasons: Array<{ reason: string; count: number }>;
   };
   faults: {
     kills: KillRecord[];
@@ -309,7 +311,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const cutEveryMs = options.cutEveryMs ?? 10_000;
   const duplicateShare = options.duplicateShare ?? 0.07;
   const riderCount = options.riders ?? 20;
-  const driverCount = options.drivers ?? Math.max(30, Math.ceil(options.rate * 25));
+  const driverCount = options.drivers ?? Math.max(40, Math.ceil(options.rate * 60));
   const radiusKm = 5;
   const logFile = options.logFile ?? path.join(os.tmpdir(), `ridehail-soak-${run}`, 'services.log');
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
@@ -366,6 +368,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   };
   const sagas: Saga[] = [];
   let clientHttpRetries = 0;
+  const retryReasons = new Map<string, number>();
+  const retried = (err: unknown) => {
+    clientHttpRetries += 1;
+    const reason =
+      err instanceof HttpError ? `HTTP ${err.status}` : err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 80) : String(err);
+    retryReasons.set(reason, (retryReasons.get(reason) ?? 0) + 1);
+  };
   let injector: Injector | undefined;
   let tapConnection: amqp.ChannelModel | undefined;
   const tapped: TappedMessage[] = [];
@@ -607,7 +616,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           return await fn();
         } catch (err) {
           if (!transient(err) || Date.now() > clientDeadline) throw err;
-          clientHttpRetries += 1;
+          retried(err);
           await sleep(150 + Math.random() * 350);
         }
       }
@@ -619,7 +628,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           if (until(ride)) return ride;
         } catch (err) {
           if (!transient(err)) throw err;
-          clientHttpRetries += 1;
+          retried(err);
         }
         await sleep(400 + Math.random() * 200);
       }
@@ -1016,7 +1025,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         quietWhy: quiet ? [] : quietWhy,
         logFile,
       },
-      sagas: { started: sagas.length, perPath, endedOtherwise, lost, doubled, clientHttpRetries },
+      sagas: {
+        started: sagas.length,
+        perPath,
+        endedOtherwise,
+        lost,
+        doubled,
+        clientHttpRetries,
+        clientRetryReasons: [...retryReasons].sort((a, b) => b[1] - a[1]).map(([reason, count]) => ({ reason, count })),
+      },
       faults,
       broker: {
         messagesSeen: tapped.length,
@@ -1155,7 +1172,15 @@ export function formatSoakReport(r: SoakReport): string[] {
       `counts and audit ${s(r.ran.countMs)}, teardown ${s(r.ran.teardownMs)}, total ${s(r.ran.totalMs)}`,
   );
   lines.push(
-    `sagas started: ${r.sagas.started} (${r.ran.riders} riders, ${r.ran.drivers} drivers; ${r.sagas.clientHttpRetries} client HTTP retries)`,
+    `sagas started: ${r.sagas.started} (${r.ran.riders} riders, ${r.ran.drivers} drivers; ${r.sagas.clientHttpRetries} client HTTP retries` +
+      `${
+        r.sagas.clientRetryReasons.length > 0
+          ? `: ${r.sagas.clientRetryReasons
+              .slice(0, 3)
+              .map((x) => `${x.count} × ${x.reason}`)
+              .join(', ')}`
+          : ''
+      })`,
   );
   for (const p of sagaPaths) {
     const st = r.sagas.perPath[p];
