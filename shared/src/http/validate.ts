@@ -1,5 +1,5 @@
 // zod at the HTTP edge: parse or throw a validation AppError whose issues become problem+json `errors[]`.
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Response } from 'express';
 import type { z } from 'zod';
 import { AppError } from '../errors';
 
@@ -25,13 +25,6 @@ export const parseBody = <S extends z.ZodTypeAny>(schema: S, value: unknown) => 
 export const parseQuery = <S extends z.ZodTypeAny>(schema: S, value: unknown) => parseWith('query', schema, value);
 export const parseParams = <S extends z.ZodTypeAny>(schema: S, value: unknown) => parseWith('params', schema, value);
 export const parseHeaders = <S extends z.ZodTypeAny>(schema: S, value: unknown) => parseWith('headers', schema, value);
-
-/** Wraps an async express handler so its rejections reach the one error mapper (express 4 does not do it). */
-export function route(handler: (req: Request, res: Response) => Promise<void>): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction) => {
-    handler(req, res).catch(next);
-  };
-}
 
 /** The request id the app factory assigned (also the `cause` of state changes made by HTTP). */
 export function requestId(res: Response): string {

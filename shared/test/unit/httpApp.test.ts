@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { z } from 'zod';
-import { AppError, ConflictError, NotFoundError, createHttpApp, createLogger, createMetrics, parseBody, route } from '@ridehail/shared';
+import { AppError, ConflictError, NotFoundError, createHttpApp, createLogger, createMetrics, parseBody } from '@ridehail/shared';
 
 function appWith(ready = true) {
   return createHttpApp({
@@ -10,27 +10,18 @@ function appWith(ready = true) {
     metrics: createMetrics('test-service'),
     readiness: async () => ready,
     mount: (router) => {
-      router.post(
-        '/things',
-        route(async (req, res) => {
-          const body = parseBody(z.object({ name: z.string().min(1), size: z.number().int() }), req.body);
-          res.status(201).json(body);
-        }),
-      );
-      router.get(
-        '/things/:id',
-        route(async (req) => {
-          if (req.params['id'] === 'locked') throw new ConflictError('thing is locked');
-          if (req.params['id'] === 'inactive') throw new AppError('rider-inactive', 'rider is inactive');
-          throw new NotFoundError('thing', String(req.params['id']));
-        }),
-      );
-      router.get(
-        '/boom',
-        route(async () => {
-          throw new Error('secret internal detail');
-        }),
-      );
+      router.post('/things', async (req, res) => {
+        const body = parseBody(z.object({ name: z.string().min(1), size: z.number().int() }), req.body);
+        res.status(201).json(body);
+      });
+      router.get('/things/:id', async (req) => {
+        if (req.params['id'] === 'locked') throw new ConflictError('thing is locked');
+        if (req.params['id'] === 'inactive') throw new AppError('rider-inactive', 'rider is inactive');
+        throw new NotFoundError('thing', String(req.params['id']));
+      });
+      router.get('/boom', async () => {
+        throw new Error('secret internal detail');
+      });
     },
   });
 }
