@@ -77,6 +77,19 @@ describe('HTTP kit', () => {
     expect(res.body.status).to.equal(413);
   });
 
+  it('answers 400, never 500, for a path that is not valid percent-encoding or a gzip body that does not inflate', async () => {
+    const path = await request(appWith()).get('/things/%E0%A4%A').expect(400);
+    expect(path.headers['content-type']).to.match(/^application\/problem\+json/);
+    expect(path.body.type).to.match(/bad-request$/);
+    const gzip = await request(appWith())
+      .post('/things')
+      .set('content-type', 'application/json')
+      .set('content-encoding', 'gzip')
+      .send('not gzip')
+      .expect(400);
+    expect(gzip.headers['content-type']).to.match(/^application\/problem\+json/);
+  });
+
   it('maps error codes to 404, 409 and 403 in one place', async () => {
     await request(appWith()).get('/things/nope').expect(404);
     await request(appWith()).get('/things/locked').expect(409);
