@@ -20,7 +20,7 @@ import { rebuildRiderTripHistory } from '../ride-service/src/tripHistory/rebuild
 const configSchema = baseConfigSchema.pick({ MONGO_DB_PREFIX: true, CURRENCY: true }).extend({
   // The summaries live in the services' MongoDB databases: without one there is nothing to rebuild.
   MONGO_URL: z
-    .string({ required_error: 'required: the MongoDB the services use' })
+    .string({ error: (issue) => (issue.input === undefined ? 'required: the MongoDB the services use' : undefined) })
     .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL'),
   // The rebuilds log each drift too; this script prints them itself, so their logs stay quiet unless asked.
   LOG_LEVEL: baseConfigSchema.shape.LOG_LEVEL.default('error'),

@@ -5,9 +5,9 @@ import { baseConfigSchema, loadConfig } from '@ridehail/shared';
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 
 export const benchEnvSchema = z.object({
-  AMQP_URL: z.preprocess(emptyAsUndefined, z.string().url().default('amqp://guest:guest@127.0.0.1:5672')),
+  AMQP_URL: z.preprocess(emptyAsUndefined, z.url().default('amqp://guest:guest@127.0.0.1:5672')),
   MONGO_URL: baseConfigSchema.shape.MONGO_URL,
-  RABBITMQ_MANAGEMENT_URL: z.preprocess(emptyAsUndefined, z.string().url().optional()),
+  RABBITMQ_MANAGEMENT_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
   LOG_LEVEL: baseConfigSchema.shape.LOG_LEVEL.default('warn'),
   /** Events put in the outbox by bench:relay. */
   BENCH_EVENTS: z.coerce.number().int().min(1).max(1_000_000).default(20_000),

@@ -7,7 +7,7 @@ const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 /** The variables every service reads (DESIGN §7); services extend this schema with their own. */
 export const baseConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535),
-  AMQP_URL: z.preprocess(emptyAsUndefined, z.string().url().default('amqp://localhost')),
+  AMQP_URL: z.preprocess(emptyAsUndefined, z.url().default('amqp://localhost')),
   MONGO_URL: z.preprocess(
     emptyAsUndefined,
     z
@@ -47,7 +47,7 @@ export type BaseConfig = z.infer<typeof baseConfigSchema>;
 export type Env = Record<string, string | undefined>;
 
 /** Validates `env` (process.env by default); on failure throws a ConfigError naming every bad variable. */
-export function loadConfig<S extends z.ZodTypeAny>(schema: S, env: Env = process.env): z.infer<S> {
+export function loadConfig<S extends z.ZodType>(schema: S, env: Env = process.env): z.infer<S> {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);

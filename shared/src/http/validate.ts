@@ -15,16 +15,16 @@ export class ValidationError extends AppError {
   }
 }
 
-function parseWith<S extends z.ZodTypeAny>(location: ValidationIssue['location'], schema: S, value: unknown): z.infer<S> {
+function parseWith<S extends z.ZodType>(location: ValidationIssue['location'], schema: S, value: unknown): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data as z.infer<S>;
   throw new ValidationError(result.error.issues.map((i) => ({ location, path: i.path.join('.'), message: i.message })));
 }
 
-export const parseBody = <S extends z.ZodTypeAny>(schema: S, value: unknown) => parseWith('body', schema, value);
-export const parseQuery = <S extends z.ZodTypeAny>(schema: S, value: unknown) => parseWith('query', schema, value);
-export const parseParams = <S extends z.ZodTypeAny>(schema: S, value: unknown) => parseWith('params', schema, value);
-export const parseHeaders = <S extends z.ZodTypeAny>(schema: S, value: unknown) => parseWith('headers', schema, value);
+export const parseBody = <S extends z.ZodType>(schema: S, value: unknown) => parseWith('body', schema, value);
+export const parseQuery = <S extends z.ZodType>(schema: S, value: unknown) => parseWith('query', schema, value);
+export const parseParams = <S extends z.ZodType>(schema: S, value: unknown) => parseWith('params', schema, value);
+export const parseHeaders = <S extends z.ZodType>(schema: S, value: unknown) => parseWith('headers', schema, value);
 
 /** The request id the app factory assigned (also the `cause` of state changes made by HTTP). */
 export function requestId(res: Response): string {
