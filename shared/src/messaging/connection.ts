@@ -1,6 +1,6 @@
-// One AMQP connection per process that keeps itself alive: connects with backoff, re-runs setup steps on every (re)connect.
+// One AMQP connection per process that keeps itself alive (amqplib 2's recovery), re-running setup steps on every (re)connect.
 import { EventEmitter } from 'node:events';
-import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type RecoveringChannelModel } from 'amqplib';
 import { errorMessage, type Logger } from '../logger';
 
 /** A step run on every (re)connect, in registration order: declare topology, start consuming, open the relay channel. */
@@ -25,20 +25,20 @@ export interface AmqpConnectionEvents {
 }
 
 /**
- * amqplib has no automatic recovery: this class is it. A lost connection or a lost channel opened through
- * `openChannel`/`openConfirmChannel` tears the connection down and builds it again, setup steps included.
- * It never throws from the background loop: the process stays up while the broker is away.
+ * One connection per process on amqplib 2's opt-in recovery, which reconnects a lost connection with backoff and runs
+ * a setup function on every (re)connect. Around it this class keeps what amqplib's recovery does not do: setup steps
+ * registered (and unregistered) at any time, a lost channel or a cancelled consumer rebuilding the whole connection,
+ * and the connected/disconnected events and readiness the runtime, consumer and relay are written against.
+ * It never throws from the background: the process stays up while the broker is away.
  */
 export class AmqpConnectionManager extends EventEmitter<AmqpConnectionEvents> {
   private readonly steps: SetupStep[] = [];
+  private recovering: RecoveringChannelModel | null = null;
+  /** The connection whose setup completed; null while (re)connecting. */
   private model: ChannelModel | null = null;
   private connected = false;
   private started = false;
   private closed = false;
-  private backoffMs: number;
-  private retryTimer: NodeJS.Timeout | null = null;
-  /** Bumped on every connection attempt, so events of a dead connection or its channels are ignored. */
-  private generation = 0;
   /** Channels closed on purpose: their 'close' is not a loss. */
   private readonly released = new WeakSet<Channel>();
   private readonly initialBackoffMs: number;
@@ -50,7 +50,6 @@ export class AmqpConnectionManager extends EventEmitter<AmqpConnectionEvents> {
     this.initialBackoffMs = options.initialBackoffMs ?? 100;
     this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
-    this.backoffMs = this.initialBackoffMs;
     // An EventEmitter with no 'error' listener throws; we never emit 'error', but keep listeners unbounded for tests.
     this.setMaxListeners(0);
   }
@@ -64,8 +63,7 @@ export class AmqpConnectionManager extends EventEmitter<AmqpConnectionEvents> {
     this.steps.push(step);
     if (this.connected && this.model) {
       const model = this.model;
-      const gen = this.generation;
-      step(model).catch((err: unknown) => this.lose(gen, `setup step failed: ${errorMessage(err)}`));
+      step(model).catch((err: unknown) => this.recover(model, `setup step failed: ${errorMessage(err)}`));
     }
     return () => {
       const i = this.steps.indexOf(step);
@@ -77,7 +75,72 @@ export class AmqpConnectionManager extends EventEmitter<AmqpConnectionEvents> {
   start(): void {
     if (this.started || this.closed) return;
     this.started = true;
-    void this.connect();
+    const { logger, url, name } = this.options;
+    const broker = redactAmqpUrl(url);
+    amqp
+      .connect(url, {
+        clientProperties: { connection_name: name },
+        timeout: this.connectTimeoutMs,
+        // noDelay: with Nagle on, every small publish or ack waits up to ~40 ms for the peer's delayed ACK, on every hop.
+        noDelay: true,
+        recovery: {
+          initialDelay: this.initialBackoffMs,
+          maxDelay: this.maxBackoffMs,
+          maxRetries: Infinity,
+          // Resolve at once: listeners go on before the first attempt, and close() can cancel it.
+          waitForConnect: false,
+          setup: (model: ChannelModel) => this.runSteps(model),
+        },
+      })
+      .then((recovering) => {
+        if (this.closed) {
+          void recovering.close();
+          return;
+        }
+        this.recovering = recovering;
+        recovering.on('connect', (model: ChannelModel) => {
+          if (this.closed) return;
+          this.model = model;
+          this.connected = true;
+          model.on('blocked', (reason: unknown) => logger.warn(`broker blocked the connection: ${String(reason)}`));
+          model.on('unblocked', () => logger.info('broker unblocked the connection'));
+          logger.info('broker connected', { broker, connectionName: name });
+          this.emit('connected');
+        });
+        recovering.on('disconnect', (err: Error) => {
+          this.model = null;
+          const wasConnected = this.connected;
+          this.connected = false;
+          if (this.closed) return;
+          logger.warn(`broker connection lost (${err.message})`);
+          if (wasConnected) this.emit('disconnected', err.message);
+        });
+        recovering.on('connect-failed', (err: Error) => logger.warn(`broker connection failed: ${errorMessage(err)}`, { broker }));
+        recovering.on('reconnect-scheduled', ({ delay }: { delay: number }) => logger.info(`reconnecting in ${delay} ms`, { broker }));
+        recovering.on('error', (err: unknown) => logger.warn(`broker connection error: ${errorMessage(err)}`));
+      })
+      .catch((err: unknown) => logger.error(`broker connection could not start: ${errorMessage(err)}`, { broker }));
+  }
+
+  /** amqplib's setup function: every registered step, in order, live over the list (a step added meanwhile runs too). */
+  private async runSteps(model: ChannelModel): Promise<void> {
+    // amqplib watches the connection only once setup is done: a loss during setup must fail it, or it would keep a dead one.
+    let lost = false;
+    const onClose = () => {
+      lost = true;
+    };
+    model.once('close', onClose);
+    try {
+      const done = new Set<SetupStep>();
+      for (let step = this.steps[0]; step !== undefined; step = this.steps.find((s) => !done.has(s))) {
+        if (lost || this.closed) break;
+        done.add(step);
+        await step(model);
+      }
+    } finally {
+      model.off('close', onClose);
+    }
+    if (lost) throw new Error('connection closed during setup');
   }
 
   isConnected(): boolean {
@@ -120,24 +183,27 @@ export class AmqpConnectionManager extends EventEmitter<AmqpConnectionEvents> {
     }
   }
 
-  /** Tears down `conn` and reconnects (e.g. the broker cancelled a consumer); a no-op if `conn` is already replaced. */
+  /**
+   * Rebuilds `conn` (e.g. the broker cancelled a consumer); a no-op if `conn` is already replaced. amqplib recovers
+   * lost connections only, so closing this one is how a lost channel gets a fresh connection and setup.
+   */
   recover(conn: ChannelModel, reason: string): void {
-    if (conn === this.model) this.lose(this.generation, reason);
+    if (conn !== this.model || this.closed) return;
+    this.options.logger.warn(`rebuilding the broker connection (${reason})`);
+    conn.close().catch((err: unknown) => this.options.logger.debug(`connection already closing: ${errorMessage(err)}`));
   }
 
   /** Closes the connection for good: no reconnect after. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
-    const model = this.model;
-    this.model = null;
-    this.generation += 1;
     const wasConnected = this.connected;
     this.connected = false;
-    if (model) {
+    this.model = null;
+    const recovering = this.recovering;
+    this.recovering = null;
+    if (recovering) {
       try {
-        await model.close();
+        await recovering.close();
       } catch (err) {
         this.options.logger.debug(`connection already closed: ${errorMessage(err)}`);
       }
@@ -146,82 +212,13 @@ export class AmqpConnectionManager extends EventEmitter<AmqpConnectionEvents> {
   }
 
   private watch<C extends Channel>(conn: ChannelModel, channel: C): C {
-    const gen = this.generation;
     channel.on('error', (err: unknown) => {
       this.options.logger.warn(`channel error: ${errorMessage(err)}`);
     });
     channel.on('close', () => {
-      if (this.released.has(channel) || conn !== this.model) return;
-      this.lose(gen, 'channel closed');
+      if (!this.released.has(channel)) this.recover(conn, 'channel closed');
     });
     return channel;
-  }
-
-  private async connect(): Promise<void> {
-    if (this.closed) return;
-    const gen = ++this.generation;
-    const { logger, url, name } = this.options;
-    let model: ChannelModel;
-    try {
-      // noDelay: with Nagle on, every small publish or ack waits up to ~40 ms for the peer's delayed ACK, on every hop.
-      model = await amqp.connect(url, { clientProperties: { connection_name: name }, timeout: this.connectTimeoutMs, noDelay: true });
-    } catch (err) {
-      logger.warn(`broker connection failed: ${errorMessage(err)}; retrying in ${this.backoffMs} ms`, { broker: redactAmqpUrl(url) });
-      this.scheduleReconnect();
-      return;
-    }
-    if (this.closed || gen !== this.generation) {
-      await model.close().catch(() => undefined);
-      return;
-    }
-    this.model = model;
-    model.on('error', (err: unknown) => logger.warn(`broker connection error: ${errorMessage(err)}`));
-    model.on('close', () => this.lose(gen, 'connection closed'));
-    model.on('blocked', (reason: unknown) => logger.warn(`broker blocked the connection: ${String(reason)}`));
-    model.on('unblocked', () => logger.info('broker unblocked the connection'));
-    try {
-      // Live over the list, not a snapshot: a step registered while earlier ones run is run in this round too.
-      const done = new Set<SetupStep>();
-      for (let step = this.steps[0]; step !== undefined; step = this.steps.find((s) => !done.has(s))) {
-        if (gen !== this.generation) return;
-        done.add(step);
-        await step(model);
-      }
-    } catch (err) {
-      this.lose(gen, `setup step failed: ${errorMessage(err)}`);
-      return;
-    }
-    if (gen !== this.generation || this.closed) return;
-    this.connected = true;
-    this.backoffMs = this.initialBackoffMs;
-    logger.info('broker connected', { broker: redactAmqpUrl(url), connectionName: name });
-    this.emit('connected');
-  }
-
-  /** The connection of generation `gen` (or one of its channels) is gone: drop it and reconnect after a backoff. */
-  private lose(gen: number, reason: string): void {
-    if (gen !== this.generation || this.closed) return;
-    this.generation += 1;
-    const model = this.model;
-    this.model = null;
-    const wasConnected = this.connected;
-    this.connected = false;
-    this.options.logger.warn(`broker connection lost (${reason}); reconnecting in ${this.backoffMs} ms`);
-    // Closing tears down its other channels too, so every setup step starts from scratch on the new connection.
-    if (model) model.close().catch(() => undefined);
-    if (wasConnected) this.emit('disconnected', reason);
-    this.scheduleReconnect();
-  }
-
-  private scheduleReconnect(): void {
-    if (this.closed || this.retryTimer) return;
-    const jitter = Math.random() * 0.2 * this.backoffMs;
-    const delay = Math.round(this.backoffMs + jitter);
-    this.backoffMs = Math.min(this.backoffMs * 2, this.maxBackoffMs);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      void this.connect();
-    }, delay);
   }
 }
 
