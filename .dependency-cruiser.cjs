@@ -35,6 +35,9 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    exclude: { path: '(^|/)dist/' },
+    // Only the workspaces' own build output: nodemailer 10, for one, lives under node_modules/nodemailer/dist/.
+    exclude: { path: '^[^/]+/dist/' },
+    // Resolve packages through their `exports` as Node's require() does (nodemailer 10's lib/* subpaths exist only there).
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['require', 'node', 'default'] },
   },
 };

@@ -8,7 +8,7 @@ export const benchEnvSchema = z.object({
   /** The benchmark measures one broker: of several nodes (comma separated) it takes the first. */
   AMQP_URL: z.preprocess(emptyAsUndefined, amqpUrlSchema.default('amqp://guest:guest@127.0.0.1:5672')),
   MONGO_URL: baseConfigSchema.shape.MONGO_URL,
-  RABBITMQ_MANAGEMENT_URL: z.preprocess(emptyAsUndefined, z.string().url().optional()),
+  RABBITMQ_MANAGEMENT_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
   LOG_LEVEL: baseConfigSchema.shape.LOG_LEVEL.default('warn'),
   /** Events put in the outbox by bench:relay. */
   BENCH_EVENTS: z.coerce.number().int().min(1).max(1_000_000).default(20_000),

@@ -11,6 +11,7 @@ export async function checkBroker(amqpUrl: string, timeoutMs = 5000): Promise<vo
     throw new Error(
       `RabbitMQ is not reachable at ${redactUrl(amqpUrl)} (${(err as Error).message || String(err)}). ` +
         'Start it (e.g. `rabbitmq-server -detached`, or `docker compose up -d rabbitmq`) or point AMQP_URL at one.',
+      { cause: err },
     );
   }
 }

@@ -9,10 +9,11 @@ const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 const optionalText = z.preprocess(emptyAsUndefined, z.string().optional());
 const optionalHttpUrl = z.preprocess(
   emptyAsUndefined,
+  // The prefix is checked first, on the value as given: z.url() hands on the URL trimmed.
   z
     .string()
-    .url()
     .regex(/^https?:\/\//i, 'must be an http:// or https:// URL')
+    .pipe(z.url())
     .optional(),
 );
 

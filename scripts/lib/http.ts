@@ -41,7 +41,7 @@ export async function request(method: string, url: string, options: RequestOptio
 }
 
 /** Sends a request that must answer `expected` (any 2xx when omitted) and parses the body with `schema`. */
-export async function call<S extends z.ZodTypeAny>(
+export async function call<S extends z.ZodType>(
   schema: S,
   method: string,
   url: string,
@@ -58,18 +58,18 @@ export async function call<S extends z.ZodTypeAny>(
   return parsed.data as z.infer<S>;
 }
 
-export const getJson = <S extends z.ZodTypeAny>(schema: S, url: string) => call(schema, 'GET', url, { expected: 200 });
+export const getJson = <S extends z.ZodType>(schema: S, url: string) => call(schema, 'GET', url, { expected: 200 });
 
 // The shapes below accept extra fields and absent optional ones (null or missing): they check what the scripts read.
 const point = z.object({ lat: z.number(), lng: z.number() });
 export const moneySchema = z.object({ amount: z.number(), currency: z.string() });
 export type MoneyView = z.infer<typeof moneySchema>;
-const personRef = z.object({ id: z.string(), name: z.string().optional(), email: z.string().optional() }).passthrough();
+const personRef = z.object({ id: z.string(), name: z.string().optional(), email: z.string().optional() }).loose();
 
 export const rideStatuses = ['REQUESTED', 'DRIVER_ASSIGNED', 'CONFIRMED', 'COMPLETED', 'REJECTED', 'CANCELLED'] as const;
 export type RideStatus = (typeof rideStatuses)[number];
 
-export const riderSchema = z.object({ id: z.string(), name: z.string(), email: z.string(), status: z.string() }).passthrough();
+export const riderSchema = z.object({ id: z.string(), name: z.string(), email: z.string(), status: z.string() }).loose();
 export type RiderView = z.infer<typeof riderSchema>;
 
 export const rideSchema = z
@@ -82,14 +82,14 @@ export const rideSchema = z
     driver: z.union([personRef, z.string()]).nullish(),
     fare: moneySchema.nullish(),
     reason: z.string().nullish(),
-    history: z.array(z.object({ status: z.string(), at: z.string(), cause: z.string().nullish() }).passthrough()),
+    history: z.array(z.object({ status: z.string(), at: z.string(), cause: z.string().nullish() }).loose()),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
-  .passthrough();
+  .loose();
 export type RideView = z.infer<typeof rideSchema>;
 
-export const rideAcceptedSchema = z.object({ rideId: z.string(), status: z.string() }).passthrough();
+export const rideAcceptedSchema = z.object({ rideId: z.string(), status: z.string() }).loose();
 
 export const driverStatuses = ['AVAILABLE', 'RESERVED', 'ON_TRIP', 'OFFLINE'] as const;
 export const driverSchema = z
@@ -101,7 +101,7 @@ export const driverSchema = z
     location: point,
     currentRideId: z.string().nullish(),
   })
-  .passthrough();
+  .loose();
 export type DriverView = z.infer<typeof driverSchema>;
 
 export const paymentSchema = z
@@ -112,7 +112,7 @@ export const paymentSchema = z
     amount: z.number(),
     currency: z.string(),
   })
-  .passthrough();
+  .loose();
 export type PaymentView = z.infer<typeof paymentSchema>;
 
 export const notificationSchema = z
@@ -123,12 +123,10 @@ export const notificationSchema = z
     template: z.string(),
     status: z.enum(['PENDING', 'SENT', 'FAILED']),
   })
-  .passthrough();
+  .loose();
 export type NotificationView = z.infer<typeof notificationSchema>;
 
-export const ratingSchema = z
-  .object({ rideId: z.string(), stars: z.number(), comment: z.string().nullish(), ratedAt: z.string() })
-  .passthrough();
+export const ratingSchema = z.object({ rideId: z.string(), stars: z.number(), comment: z.string().nullish(), ratedAt: z.string() }).loose();
 
 const moneyOrAmount = z.union([moneySchema, z.number()]).nullish();
 
@@ -155,11 +153,11 @@ export const riderTripsSchema = z
           paid: moneyOrAmount,
           rating: z.number().nullish(),
         })
-        .passthrough(),
+        .loose(),
     ),
     next: z.string().nullish(),
   })
-  .passthrough();
+  .loose();
 export type RiderTripsView = z.infer<typeof riderTripsSchema>;
 
 export const driverTripsSchema = z
@@ -181,11 +179,11 @@ export const driverTripsSchema = z
           earned: moneyOrAmount,
           rating: z.number().nullish(),
         })
-        .passthrough(),
+        .loose(),
     ),
     next: z.string().nullish(),
   })
-  .passthrough();
+  .loose();
 export type DriverTripsView = z.infer<typeof driverTripsSchema>;
 
 /** A trip's money, whether the service answers `{amount, currency}` or a bare amount. */

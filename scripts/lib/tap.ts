@@ -51,6 +51,7 @@ export async function openTap(options: TapOptions): Promise<Tap> {
       } catch (err) {
         throw new Error(
           `exchange ${options.brokerPrefix}${s.exchange} does not exist (is ${s.name} running with BROKER_PREFIX='${options.brokerPrefix}'?): ${(err as Error).message}`,
+          { cause: err },
         );
       }
     }

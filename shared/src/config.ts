@@ -84,7 +84,7 @@ export type BaseConfig = z.infer<typeof baseConfigSchema>;
 export type Env = Record<string, string | undefined>;
 
 /** Validates `env` (process.env by default); on failure throws a ConfigError naming every bad variable. */
-export function loadConfig<S extends z.ZodTypeAny>(schema: S, env: Env = process.env): z.infer<S> {
+export function loadConfig<S extends z.ZodType>(schema: S, env: Env = process.env): z.infer<S> {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);

@@ -7,11 +7,12 @@ export const envelopeSchema = z.object({
   id: z.string().min(1),
   type: z.string().min(1),
   version: z.number().int().positive(),
-  occurredAt: z.string().datetime({ offset: true }),
+  occurredAt: z.iso.datetime({ offset: true }),
   source: z.string().min(1),
   correlationId: z.string().min(1),
   causationId: z.string().min(1).optional(),
-  payload: z.unknown(),
+  // zod 4 makes a z.unknown() key required; a missing payload is still the payload schema's to refuse (with `partial`).
+  payload: z.unknown().optional(),
 });
 
 export type RawEnvelope = z.infer<typeof envelopeSchema>;

@@ -15,10 +15,10 @@ export type Money = z.infer<typeof moneySchema>;
 
 export const paymentMethodSchema = z.string().min(1).max(64);
 
-const personRef = z.object({ id: z.string().min(1), name: z.string(), email: z.string().email() });
+const personRef = z.object({ id: z.string().min(1), name: z.string(), email: z.email() });
 export type PersonRef = z.infer<typeof personRef>;
 
-const isoTime = z.string().datetime({ offset: true });
+const isoTime = z.iso.datetime({ offset: true });
 
 export const releaseReasonSchema = z.enum(['payment_declined', 'cancelled', 'completed']);
 export type ReleaseReason = z.infer<typeof releaseReasonSchema>;
@@ -36,7 +36,7 @@ export const exchanges = {
 } as const;
 export type ExchangeName = (typeof exchanges)[keyof typeof exchanges];
 
-function entry<S extends z.ZodTypeAny>(exchange: ExchangeName, schema: S, version = 1) {
+function entry<S extends z.ZodType>(exchange: ExchangeName, schema: S, version = 1) {
   return { exchange, schema, version };
 }
 
@@ -158,7 +158,7 @@ export const eventCatalogue = {
     z.object({
       rideId: z.string().min(1),
       notificationId: z.string().min(1),
-      recipient: z.string().email(),
+      recipient: z.email(),
       template: templateSchema,
     }),
   ),
@@ -167,7 +167,7 @@ export const eventCatalogue = {
     z.object({
       rideId: z.string().min(1),
       notificationId: z.string().min(1),
-      recipient: z.string().email(),
+      recipient: z.email(),
       template: templateSchema,
       error: z.string(),
     }),

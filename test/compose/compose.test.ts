@@ -17,16 +17,16 @@ const serviceSchema = z
     image: z.string().optional(),
     build: z.unknown().optional(),
     command: z.union([z.string(), z.array(z.string())]).optional(),
-    environment: z.record(z.union([z.string(), z.number(), z.boolean()])).optional(),
+    environment: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
     ports: z.array(z.string()).optional(),
-    depends_on: z.record(z.object({ condition: z.string() })).optional(),
+    depends_on: z.record(z.string(), z.object({ condition: z.string() })).optional(),
     healthcheck: z
       .object({ test: z.union([z.string(), z.array(z.string())]) })
-      .passthrough()
+      .loose()
       .optional(),
   })
-  .passthrough();
-const composeSchema = z.object({ services: z.record(serviceSchema) }).passthrough();
+  .loose();
+const composeSchema = z.object({ services: z.record(z.string(), serviceSchema) }).loose();
 
 function loadCompose() {
   const text = fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
@@ -84,7 +84,7 @@ describe('docker-compose.yml', () => {
 
       it('provides every variable its schema declares without a default', () => {
         const env = envOf(service!);
-        const required = Object.entries(schema.shape as Record<string, z.ZodTypeAny>)
+        const required = Object.entries(schema.shape as Record<string, z.ZodType>)
           .filter(([, field]) => !field.safeParse(undefined).success)
           .map(([key]) => key);
         for (const key of required) expect(env, `${name} needs ${key}`).to.have.property(key);

@@ -102,7 +102,9 @@ function identity(scratch?: string): Identity {
     try {
       cookie = fs.readFileSync(PACKAGE_COOKIE, 'utf8').trim();
     } catch (err) {
-      throw new Error(`cannot read the nodes' cookie ${PACKAGE_COOKIE}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new Error(`cannot read the nodes' cookie ${PACKAGE_COOKIE}: ${err instanceof Error ? err.message : String(err)}`, {
+        cause: err,
+      });
     }
     if (cookie.length === 0) throw new Error(`${PACKAGE_COOKIE} is empty`);
     const id: Identity = { user: 'rabbitmq', home: path.dirname(PACKAGE_COOKIE), cookie };

@@ -86,7 +86,7 @@ export async function ownerOfConnection(clientPort: number, serverPort: number, 
     return [...inodes].some((inode) => held.has(inode));
   };
   for (const pid of pids) if (await holds(pid)) return pid;
-  let all: number[] = [];
+  let all: number[];
   try {
     all = (await fs.readdir('/proc')).filter((name) => /^\d+$/.test(name)).map(Number);
   } catch {

@@ -394,7 +394,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const problems: string[] = [];
 
   let result: SoakReport | undefined;
-  let teardownStart = Date.now();
+  let teardownStart: number | undefined;
 
   try {
     // 1. the replicas, the tap and the injector
@@ -1098,7 +1098,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
   if (!result) throw new Error('the soak ended without a report');
   result.exitCodes = exitCodes;
-  result.ran.teardownMs = Date.now() - teardownStart;
+  result.ran.teardownMs = Date.now() - (teardownStart ?? began);
   result.ran.totalMs = Date.now() - began;
   result.problems.push(...problemsOf(result));
   if (options.removeLogOnPass && result.problems.length === 0) {

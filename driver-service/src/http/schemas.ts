@@ -8,7 +8,7 @@ import type { Money } from '@ridehail/shared';
 
 export const createDriverBody = z.object({
   name: z.string().trim().min(1).max(200),
-  email: z.string().trim().email().max(320),
+  email: z.string().trim().pipe(z.email().max(320)),
   location: pointSchema,
   status: z.enum(initialDriverStatuses).optional(),
 });

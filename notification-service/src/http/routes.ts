@@ -1,7 +1,7 @@
 // notification-service's HTTP API (DESIGN §3): the notification records of a ride, newest first, and one by id.
 import type { Router } from 'express';
 import { z } from 'zod';
-import { NotFoundError, parseParams, parseQuery, route, type RouteDeps } from '@ridehail/shared';
+import { NotFoundError, parseParams, parseQuery, type RouteDeps } from '@ridehail/shared';
 import type { Notification } from '../domain/notification';
 import { notificationsCollection } from '../store/collections';
 
@@ -37,28 +37,22 @@ export function toNotificationView(n: Notification) {
 export function mountNotificationRoutes(router: Router, deps: RouteDeps): void {
   const notifications = deps.store.read(notificationsCollection);
 
-  router.get(
-    '/notifications',
-    route(async (req, res) => {
-      const query = parseQuery(listNotificationsQuery, req.query);
-      const found = await notifications.find(query.rideId !== undefined ? { rideId: query.rideId } : {}, {
-        sort: [
-          { field: 'createdAt', direction: -1 },
-          { field: 'id', direction: -1 },
-        ],
-        limit: query.limit,
-      });
-      res.json(found.map(toNotificationView));
-    }),
-  );
+  router.get('/notifications', async (req, res) => {
+    const query = parseQuery(listNotificationsQuery, req.query);
+    const found = await notifications.find(query.rideId !== undefined ? { rideId: query.rideId } : {}, {
+      sort: [
+        { field: 'createdAt', direction: -1 },
+        { field: 'id', direction: -1 },
+      ],
+      limit: query.limit,
+    });
+    res.json(found.map(toNotificationView));
+  });
 
-  router.get(
-    '/notifications/:id',
-    route(async (req, res) => {
-      const { id } = parseParams(idParams, req.params);
-      const notification = await notifications.get(id);
-      if (notification === null) throw new NotFoundError('notification', id);
-      res.json(toNotificationView(notification));
-    }),
-  );
+  router.get('/notifications/:id', async (req, res) => {
+    const { id } = parseParams(idParams, req.params);
+    const notification = await notifications.get(id);
+    if (notification === null) throw new NotFoundError('notification', id);
+    res.json(toNotificationView(notification));
+  });
 }

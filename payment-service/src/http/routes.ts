@@ -1,7 +1,7 @@
 // payment-service's HTTP API (DESIGN §3): authorizations by ride, newest first, and one by id.
 import type { Router } from 'express';
 import { z } from 'zod';
-import { NotFoundError, parseParams, parseQuery, route, type RouteDeps } from '@ridehail/shared';
+import { NotFoundError, parseParams, parseQuery, type RouteDeps } from '@ridehail/shared';
 import type { Payment } from '../domain/payment';
 import { paymentsCollection } from '../store/collections';
 
@@ -38,28 +38,22 @@ export function toPaymentView(p: Payment) {
 export function mountPaymentRoutes(router: Router, deps: RouteDeps): void {
   const payments = deps.store.read(paymentsCollection);
 
-  router.get(
-    '/payments',
-    route(async (req, res) => {
-      const query = parseQuery(listPaymentsQuery, req.query);
-      const found = await payments.find(query.rideId !== undefined ? { rideId: query.rideId } : {}, {
-        sort: [
-          { field: 'createdAt', direction: -1 },
-          { field: 'id', direction: -1 },
-        ],
-        limit: query.limit,
-      });
-      res.json(found.map(toPaymentView));
-    }),
-  );
+  router.get('/payments', async (req, res) => {
+    const query = parseQuery(listPaymentsQuery, req.query);
+    const found = await payments.find(query.rideId !== undefined ? { rideId: query.rideId } : {}, {
+      sort: [
+        { field: 'createdAt', direction: -1 },
+        { field: 'id', direction: -1 },
+      ],
+      limit: query.limit,
+    });
+    res.json(found.map(toPaymentView));
+  });
 
-  router.get(
-    '/payments/:id',
-    route(async (req, res) => {
-      const { id } = parseParams(idParams, req.params);
-      const payment = await payments.get(id);
-      if (payment === null) throw new NotFoundError('payment', id);
-      res.json(toPaymentView(payment));
-    }),
-  );
+  router.get('/payments/:id', async (req, res) => {
+    const { id } = parseParams(idParams, req.params);
+    const payment = await payments.get(id);
+    if (payment === null) throw new NotFoundError('payment', id);
+    res.json(toPaymentView(payment));
+  });
 }

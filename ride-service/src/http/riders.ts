@@ -7,7 +7,6 @@ import {
   parseBody,
   parseParams,
   parseQuery,
-  route,
   toPage,
   tripPageQuerySchema,
   type Filter,
@@ -25,55 +24,46 @@ export function mountRiderRoutes(router: Router, deps: RideRouteDeps): void {
   const { store } = deps;
   const now = clockOf(deps);
 
-  router.post(
-    '/riders',
-    route(async (req, res) => {
-      const body = parseBody(createRiderSchema, req.body);
-      const rider = newRider({ id: randomUUID(), ...body, at: now().toISOString() });
-      await store.run(async (tx) => {
-        await tx.repo(riders).insert(rider);
-        // The summary is born with its rider, so trip changes always update an existing document.
-        await tx.repo(riderSummaries).insert(emptySummary(rider.id, deps.currency));
-      });
-      res
-        .status(201)
-        .location(`/riders/${encodeURIComponent(rider.id)}`)
-        .json(riderView(rider));
-    }),
-  );
+  router.post('/riders', async (req, res) => {
+    const body = parseBody(createRiderSchema, req.body);
+    const rider = newRider({ id: randomUUID(), ...body, at: now().toISOString() });
+    await store.run(async (tx) => {
+      await tx.repo(riders).insert(rider);
+      // The summary is born with its rider, so trip changes always update an existing document.
+      await tx.repo(riderSummaries).insert(emptySummary(rider.id, deps.currency));
+    });
+    res
+      .status(201)
+      .location(`/riders/${encodeURIComponent(rider.id)}`)
+      .json(riderView(rider));
+  });
 
-  router.get(
-    '/riders/:id',
-    route(async (req, res) => {
-      const { id } = parseParams(idParamsSchema, req.params);
-      const rider = await store.read(riders).get(id);
-      if (rider === null) throw new NotFoundError('rider', id);
-      res.json(riderView(rider));
-    }),
-  );
+  router.get('/riders/:id', async (req, res) => {
+    const { id } = parseParams(idParamsSchema, req.params);
+    const rider = await store.read(riders).get(id);
+    if (rider === null) throw new NotFoundError('rider', id);
+    res.json(riderView(rider));
+  });
 
-  router.get(
-    '/riders/:id/trips',
-    route(async (req, res) => {
-      const { id } = parseParams(idParamsSchema, req.params);
-      const query = parseQuery(tripPageQuerySchema, req.query);
-      const before = query.before === undefined ? undefined : decodeCursor(query.before);
-      // One document read answers the totals; only a rider without a summary costs a second read (to tell 404 apart).
-      let summary = await readSummary(store, riderLedger(deps.currency), id);
-      if (summary === null) {
-        if ((await store.read(riders).get(id)) === null) throw new NotFoundError('rider', id);
-        summary = emptySummary(id, deps.currency);
-      }
-      const filter: Filter<Ride> = { riderId: id };
-      if (before !== undefined) filter.sortKey = { $lt: before };
-      const rows = await store.read(rides).find(filter, { sort: [{ field: 'sortKey', direction: -1 }], limit: query.limit + 1 });
-      const page = toPage(rows, query.limit, (ride) => ride.sortKey);
-      res.json({
-        riderId: id,
-        summary: totalsOf(summary),
-        trips: page.items.map(tripOf),
-        ...(page.next !== undefined ? { next: page.next } : {}),
-      });
-    }),
-  );
+  router.get('/riders/:id/trips', async (req, res) => {
+    const { id } = parseParams(idParamsSchema, req.params);
+    const query = parseQuery(tripPageQuerySchema, req.query);
+    const before = query.before === undefined ? undefined : decodeCursor(query.before);
+    // One document read answers the totals; only a rider without a summary costs a second read (to tell 404 apart).
+    let summary = await readSummary(store, riderLedger(deps.currency), id);
+    if (summary === null) {
+      if ((await store.read(riders).get(id)) === null) throw new NotFoundError('rider', id);
+      summary = emptySummary(id, deps.currency);
+    }
+    const filter: Filter<Ride> = { riderId: id };
+    if (before !== undefined) filter.sortKey = { $lt: before };
+    const rows = await store.read(rides).find(filter, { sort: [{ field: 'sortKey', direction: -1 }], limit: query.limit + 1 });
+    const page = toPage(rows, query.limit, (ride) => ride.sortKey);
+    res.json({
+      riderId: id,
+      summary: totalsOf(summary),
+      trips: page.items.map(tripOf),
+      ...(page.next !== undefined ? { next: page.next } : {}),
+    });
+  });
 }

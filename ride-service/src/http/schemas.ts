@@ -8,7 +8,7 @@ export const idParamsSchema = z.object({ id: z.string().trim().min(1).max(128) }
 
 export const createRiderSchema = z.object({
   name: z.string().trim().min(1).max(200),
-  email: z.string().trim().email().max(320),
+  email: z.string().trim().pipe(z.email().max(320)),
   status: z.enum(riderStatuses).default('ACTIVE'),
 });
 

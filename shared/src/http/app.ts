@@ -26,6 +26,9 @@ export function createHttpApp(options: HttpAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // express 5 defaults to the "simple" parser, which turns `?riderId[x]=1` into an ignored key `riderId[x]`;
+  // the "extended" one (qs, express 4's default) makes it an object the query schemas refuse with a 400.
+  app.set('query parser', 'extended');
 
   // Every request is a span: a `traceparent` sent by the caller is continued, else the trace starts here (DESIGN §4).
   app.use((req: Request, res: Response, next: NextFunction) => {
@@ -50,21 +53,13 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', service: options.service });
   });
-  app.get('/readyz', (_req, res, next) => {
-    options
-      .readiness()
-      .then((ready) => {
-        res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', service: options.service });
-      })
-      .catch(next);
+  // express 5 hands a rejected handler promise to the error handler: route handlers are plain async functions.
+  app.get('/readyz', async (_req, res) => {
+    const ready = await options.readiness();
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', service: options.service });
   });
-  app.get('/metrics', (_req, res, next) => {
-    options.metrics.registry
-      .metrics()
-      .then((text) => {
-        res.type(options.metrics.registry.contentType).send(text);
-      })
-      .catch(next);
+  app.get('/metrics', async (_req, res) => {
+    res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
   });
 
   // A body must be JSON: anything else is 415 before it is parsed (DESIGN §3).
@@ -82,6 +77,11 @@ export function createHttpApp(options: HttpAppOptions): Express {
     next();
   });
   app.use(express.json({ limit: options.bodyLimit ?? '16kb', type: ['application/json', 'application/*+json'] }));
+  // body-parser 2 leaves req.body undefined without a body; validating {} names each missing field in errors[].
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    req.body ??= {};
+    next();
+  });
 
   const router = Router();
   options.mount(router);

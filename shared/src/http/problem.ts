@@ -58,12 +58,27 @@ function bodyParserCode(err: unknown): ErrorCode | undefined {
   }
 }
 
+/**
+ * Whatever else express's router or body-parser blames on the request carries a 4xx `status`: a path segment that is
+ * not valid percent-encoding (400), a gzip body that does not inflate (400), a body shorter than its Content-Length.
+ */
+function requestFaultStatus(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null || !('status' in err)) return undefined;
+  const status = (err as { status: unknown }).status;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
 export function toProblem(err: unknown, instance?: string): Problem {
   const parserCode = bodyParserCode(err);
   if (parserCode) {
     const status = statusByCode[parserCode] ?? 400;
     const detail = parserCode === 'malformed-json' ? 'the request body is not valid JSON' : errorMessage(err);
     return { type: PROBLEM_BASE + parserCode, title: titleByStatus[status] ?? 'Error', status, detail, instance };
+  }
+  const faultStatus = err instanceof AppError ? undefined : requestFaultStatus(err);
+  if (faultStatus !== undefined) {
+    const title = titleByStatus[faultStatus] ?? 'Bad Request';
+    return { type: PROBLEM_BASE + 'bad-request', title, status: faultStatus, detail: errorMessage(err), instance };
   }
   if (err instanceof AppError) {
     const status = statusByCode[err.code] ?? 500;

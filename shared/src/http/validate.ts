@@ -1,5 +1,5 @@
 // zod at the HTTP edge: parse or throw a validation AppError whose issues become problem+json `errors[]`.
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Response } from 'express';
 import type { z } from 'zod';
 import { AppError } from '../errors';
 
@@ -15,23 +15,16 @@ export class ValidationError extends AppError {
   }
 }
 
-function parseWith<S extends z.ZodTypeAny>(location: ValidationIssue['location'], schema: S, value: unknown): z.infer<S> {
+function parseWith<S extends z.ZodType>(location: ValidationIssue['location'], schema: S, value: unknown): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data as z.infer<S>;
   throw new ValidationError(result.error.issues.map((i) => ({ location, path: i.path.join('.'), message: i.message })));
 }
 
-export const parseBody = <S extends z.ZodTypeAny>(schema: S, value: unknown) => parseWith('body', schema, value);
-export const parseQuery = <S extends z.ZodTypeAny>(schema: S, value: unknown) => parseWith('query', schema, value);
-export const parseParams = <S extends z.ZodTypeAny>(schema: S, value: unknown) => parseWith('params', schema, value);
-export const parseHeaders = <S extends z.ZodTypeAny>(schema: S, value: unknown) => parseWith('headers', schema, value);
-
-/** Wraps an async express handler so its rejections reach the one error mapper (express 4 does not do it). */
-export function route(handler: (req: Request, res: Response) => Promise<void>): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction) => {
-    handler(req, res).catch(next);
-  };
-}
+export const parseBody = <S extends z.ZodType>(schema: S, value: unknown) => parseWith('body', schema, value);
+export const parseQuery = <S extends z.ZodType>(schema: S, value: unknown) => parseWith('query', schema, value);
+export const parseParams = <S extends z.ZodType>(schema: S, value: unknown) => parseWith('params', schema, value);
+export const parseHeaders = <S extends z.ZodType>(schema: S, value: unknown) => parseWith('headers', schema, value);
 
 /** The request id the app factory assigned (also the `cause` of state changes made by HTTP). */
 export function requestId(res: Response): string {

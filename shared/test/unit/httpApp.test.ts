@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { z } from 'zod';
-import { AppError, ConflictError, NotFoundError, createHttpApp, createLogger, createMetrics, parseBody, route } from '@ridehail/shared';
+import { AppError, ConflictError, NotFoundError, createHttpApp, createLogger, createMetrics, parseBody } from '@ridehail/shared';
 
 function appWith(ready = true) {
   return createHttpApp({
@@ -10,27 +10,18 @@ function appWith(ready = true) {
     metrics: createMetrics('test-service'),
     readiness: async () => ready,
     mount: (router) => {
-      router.post(
-        '/things',
-        route(async (req, res) => {
-          const body = parseBody(z.object({ name: z.string().min(1), size: z.number().int() }), req.body);
-          res.status(201).json(body);
-        }),
-      );
-      router.get(
-        '/things/:id',
-        route(async (req) => {
-          if (req.params['id'] === 'locked') throw new ConflictError('thing is locked');
-          if (req.params['id'] === 'inactive') throw new AppError('rider-inactive', 'rider is inactive');
-          throw new NotFoundError('thing', String(req.params['id']));
-        }),
-      );
-      router.get(
-        '/boom',
-        route(async () => {
-          throw new Error('secret internal detail');
-        }),
-      );
+      router.post('/things', async (req, res) => {
+        const body = parseBody(z.object({ name: z.string().min(1), size: z.number().int() }), req.body);
+        res.status(201).json(body);
+      });
+      router.get('/things/:id', async (req) => {
+        if (req.params['id'] === 'locked') throw new ConflictError('thing is locked');
+        if (req.params['id'] === 'inactive') throw new AppError('rider-inactive', 'rider is inactive');
+        throw new NotFoundError('thing', String(req.params['id']));
+      });
+      router.get('/boom', async () => {
+        throw new Error('secret internal detail');
+      });
     },
   });
 }
@@ -84,6 +75,19 @@ describe('HTTP kit', () => {
       .send({ name: 'x'.repeat(20_000), size: 1 })
       .expect(413);
     expect(res.body.status).to.equal(413);
+  });
+
+  it('answers 400, never 500, for a path that is not valid percent-encoding or a gzip body that does not inflate', async () => {
+    const path = await request(appWith()).get('/things/%E0%A4%A').expect(400);
+    expect(path.headers['content-type']).to.match(/^application\/problem\+json/);
+    expect(path.body.type).to.match(/bad-request$/);
+    const gzip = await request(appWith())
+      .post('/things')
+      .set('content-type', 'application/json')
+      .set('content-encoding', 'gzip')
+      .send('not gzip')
+      .expect(400);
+    expect(gzip.headers['content-type']).to.match(/^application\/problem\+json/);
   });
 
   it('maps error codes to 404, 409 and 403 in one place', async () => {
