@@ -1,4 +1,4 @@
-// driver-service's HTTP API (DESIGN §3, §9): drivers, their positions, and their trip history.
+// driver-service's HTTP API (DESIGN §3, §9): parse, call, respond — drivers, their positions, and their trip history.
 import {
   readSummary,
   decodeCursor,
@@ -11,11 +11,12 @@ import {
   type RouteDeps,
 } from '@ridehail/shared';
 import type { Router } from 'express';
-import { newDriver, relocate, type Driver } from '../domain/driver';
+import { moveDriver } from '../application/moveDriver';
+import { registerDriver } from '../application/registerDriver';
+import type { Driver } from '../domain/driver';
 import { emptySummary, summaryView } from '../domain/summary';
 import type { RideAssignment } from '../domain/trip';
-import { driverLedger, drivers, driverTripSummaries, rideAssignments } from '../store/collections';
-import { timeOrderedId } from './ids';
+import { driverLedger, drivers, rideAssignments } from '../store/collections';
 import { createDriverBody, driverIdParams, driverJson, listDriversQuery, locationBody, tripJson, tripsQuery } from './schemas';
 
 export interface DriverRouteDeps extends RouteDeps {
@@ -26,14 +27,7 @@ export function mountDriverRoutes(router: Router, deps: DriverRouteDeps): void {
   const { store } = deps;
 
   router.post('/drivers', async (req, res) => {
-    const body = parseBody(createDriverBody, req.body);
-    const now = Date.now();
-    const driver = newDriver({ id: timeOrderedId(now), ...body }, new Date(now).toISOString());
-    await store.run(async (tx) => {
-      await tx.repo(drivers).insert(driver);
-      // The summary exists from the start, so handlers only ever update it.
-      await tx.repo(driverTripSummaries).insert(emptySummary(driver.id, deps.currency));
-    });
+    const driver = await registerDriver(deps, parseBody(createDriverBody, req.body));
     res.status(201).location(`/drivers/${driver.id}`).json(driverJson(driver));
   });
 
@@ -59,15 +53,7 @@ export function mountDriverRoutes(router: Router, deps: DriverRouteDeps): void {
 
   router.put('/drivers/:id/location', async (req, res) => {
     const { id } = parseParams(driverIdParams, req.params);
-    const to = parseBody(locationBody, req.body);
-    // Optimistic: a reservation committed meanwhile makes this retry on the new version, never overwrite it.
-    const moved = await store.run(async (tx) => {
-      const repo = tx.repo(drivers);
-      const driver = await repo.get(id);
-      if (driver === null) throw new NotFoundError('driver', id);
-      return repo.update(relocate(driver, to, new Date().toISOString()));
-    });
-    res.json(driverJson(moved));
+    res.json(driverJson(await moveDriver(deps, id, parseBody(locationBody, req.body))));
   });
 
   router.get('/drivers/:id/trips', async (req, res) => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { timeOrderedId } from '../../src/http/ids';
+import { timeOrderedId } from '../../src/application/ids';
 
 describe('driver ids', () => {
   it('are UUIDv7 strings that sort in creation order, even within one millisecond', () => {

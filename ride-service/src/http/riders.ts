@@ -1,5 +1,4 @@
-// Rider routes: create, read, and the rider's trip history view (DESIGN §9).
-import { randomUUID } from 'node:crypto';
+// Rider routes: parse, call, respond — create, read, and the rider's trip history view (DESIGN §9).
 import {
   readSummary,
   decodeCursor,
@@ -12,26 +11,19 @@ import {
   type Filter,
 } from '@ridehail/shared';
 import type { Router } from 'express';
+import { registerRider } from '../application/registerRider';
 import type { Ride } from '../domain/ride';
-import { newRider } from '../domain/rider';
 import { emptySummary, totalsOf, tripOf } from '../domain/tripHistory';
-import { riderLedger, riders, riderSummaries, rides } from '../store/collections';
-import { clockOf, type RideRouteDeps } from './deps';
+import { riderLedger, riders, rides } from '../store/collections';
+import type { RideRouteDeps } from './deps';
 import { createRiderSchema, idParamsSchema } from './schemas';
 import { riderView } from './views';
 
 export function mountRiderRoutes(router: Router, deps: RideRouteDeps): void {
   const { store } = deps;
-  const now = clockOf(deps);
 
   router.post('/riders', async (req, res) => {
-    const body = parseBody(createRiderSchema, req.body);
-    const rider = newRider({ id: randomUUID(), ...body, at: now().toISOString() });
-    await store.run(async (tx) => {
-      await tx.repo(riders).insert(rider);
-      // The summary is born with its rider, so trip changes always update an existing document.
-      await tx.repo(riderSummaries).insert(emptySummary(rider.id, deps.currency));
-    });
+    const rider = await registerRider(deps, parseBody(createRiderSchema, req.body));
     res
       .status(201)
       .location(`/riders/${encodeURIComponent(rider.id)}`)
