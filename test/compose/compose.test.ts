@@ -177,12 +177,12 @@ describe('Dockerfile', () => {
   const dockerfile = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8');
   const stages = dockerfile.split(/^FROM /m).slice(1);
 
-  it('builds in one stage and runs from a slim Node 20 image in another', () => {
+  it('builds in one stage and runs from a slim image of the Active LTS (Node 26) in another', () => {
     expect(stages).to.have.length(2);
     expect(stages[0])
       .to.match(/npm ci/)
       .and.match(/tsc -b/);
-    expect(stages[1]).to.match(/^node:20-slim/);
+    expect(stages[1]).to.match(/^node:26-slim/);
   });
 
   it('installs production dependencies only and runs as the unprivileged node user', () => {
