@@ -11,7 +11,7 @@ const usage = `usage: npm run soak -- --minutes M --rate R --replicas N [--drain
   --minutes        minutes of offered load (fractions allowed), default 2
   --rate           sagas started per second, default 5
   --replicas       processes per service, default 2 (each SIGKILLed and restarted in turn; never all of a service at once)
-  --drain-seconds  longest wait for the system to be quiet after the load, default 150
+  --drain-seconds  longest wait for the system to be quiet after the load, default 300
   --runtime        how the services run: dist (built), tsx, or auto (dist when up to date), default auto
 Needs MONGO_URL (a replica set shared by every replica) and RabbitMQ with its management API (AMQP_URL, else 127.0.0.1).`;
 
@@ -23,7 +23,7 @@ const argsSchema = z.object({
     .default(2),
   rate: z.coerce.number().positive().max(500).default(5),
   replicas: z.coerce.number().int().min(1).max(8).default(2),
-  'drain-seconds': z.coerce.number().int().min(10).max(3600).default(150),
+  'drain-seconds': z.coerce.number().int().min(10).max(3600).default(300),
   runtime: z.enum(['auto', 'dist', 'tsx']).default('auto'),
 });
 

@@ -344,8 +344,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   // The SMTP sink, and which notification-service process each of its sessions came from.
   let set: ReplicaSet | undefined;
   const sessionOwner = new Map<string, Promise<number | undefined>>();
+  /** Owners known for sure: the sessions a notification-service process held when it was killed (read just before). */
+  const ownerAtKill = new Map<string, number>();
+  /** The latest session from each client port. */
+  const sessionOfPort = new Map<number, string>();
   const sink: SmtpSink = await startSmtpSink({
     onConnect: (session) => {
+      sessionOfPort.set(session.remotePort, session.id);
       const pids = set?.livePids('notification') ?? [];
       sessionOwner.set(
         session.id,
@@ -574,6 +579,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         };
         if (victim.key === 'notification') {
           const ports = await portsConnectedTo(victim.pid, sink.port);
+          // Its sessions, for sure: the lookup made at connect time may not have run before the process died.
+          for (const port of ports) {
+            const session = sessionOfPort.get(port);
+            if (session !== undefined) ownerAtKill.set(session, victim.pid);
+          }
           record.inSmtpTransaction = sink.sending().some((s) => ports.has(s.remotePort));
         }
         try {
@@ -943,7 +953,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const notificationById = new Map<string, NotificationView>();
     for (const v of views.values()) for (const n of v.notifications) notificationById.set(n.id, n);
     const owners = new Map<string, number | undefined>();
-    for (const [id, owner] of sessionOwner) owners.set(id, await owner);
+    for (const [id, owner] of sessionOwner) owners.set(id, ownerAtKill.get(id) ?? (await owner));
     const pidKills = new Map<number, KillRecord>();
     for (const k of faults.kills) if (k.key === 'notification') pidKills.set(k.pid, k);
     /** An email its sender never recorded as sent because it was killed first: another delivery recorded (and resent) it. */
