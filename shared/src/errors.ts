@@ -1,7 +1,7 @@
 // Errors that carry a code; HTTP maps them to problem+json in one place (http/problem.ts).
 export type ErrorCode =
   | 'validation'
-  | 'not_found'
+  | 'not-found'
   | 'conflict'
   | 'forbidden'
   | 'rider-inactive'
@@ -27,7 +27,7 @@ export class AppError extends Error {
 
 export class NotFoundError extends AppError {
   constructor(what: string, id: string) {
-    super('not_found', `${what} ${id} not found`, { id });
+    super('not-found', `${what} ${id} not found`, { id });
   }
 }
 

@@ -37,6 +37,6 @@ describe('ride-service HTTP: riders', () => {
     const res = await request(t.app).get(`/riders/${id}`).expect(200);
     expect(res.body).to.include({ id, status: 'ACTIVE' });
     const missing = await request(t.app).get('/riders/nobody').expect(404);
-    expect(missing.body.type).to.match(/not_found$/);
+    expect(missing.body.type).to.match(/not-found$/);
   });
 });

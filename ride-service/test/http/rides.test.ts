@@ -52,7 +52,7 @@ describe('ride-service HTTP: rides', () => {
 
     it('answers 404 for an unknown rider', async () => {
       const res = await request(t.app).post('/rides').send(body('nobody')).expect(404);
-      expect(res.body.type).to.match(/not_found$/);
+      expect(res.body.type).to.match(/not-found$/);
     });
 
     it('answers 403 rider-inactive for an inactive rider, and makes no ride', async () => {

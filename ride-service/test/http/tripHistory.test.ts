@@ -87,7 +87,7 @@ describe('ride-service HTTP: ratings and trip history', () => {
 
     it('answers 404 for an unknown rider', async () => {
       const res = await request(t.app).get('/riders/nobody/trips').expect(404);
-      expect(res.body.type).to.match(/not_found$/);
+      expect(res.body.type).to.match(/not-found$/);
     });
 
     it('shows totals and trips after a completed, captured and rated ride and a declined one, unchanged by republished events', async () => {

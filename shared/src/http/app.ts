@@ -88,7 +88,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.use(router);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
-    next(new AppError('not_found', `no route for ${req.method} ${req.path}`));
+    next(new AppError('not-found', `no route for ${req.method} ${req.path}`));
   });
   app.use(problemHandler(withContext(options.logger, { component: 'http' })));
   return app;

@@ -11,7 +11,7 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   'malformed-json': 400,
   forbidden: 403,
   'rider-inactive': 403,
-  not_found: 404,
+  'not-found': 404,
   conflict: 409,
   'payload-too-large': 413,
   'unsupported-media-type': 415,
