@@ -43,7 +43,10 @@ export function envelopeOfRecord(record: OutboxRecord): Envelope {
  * AMQP properties mirroring an envelope, so the management UI shows ids, type, source and time (DESIGN §4), with the
  * W3C trace context of the publish.
  */
-export function propertiesOf(env: Envelope, trace: TraceContext = {}): Options.Publish {
+export function propertiesOf(
+  env: Pick<Envelope, 'id' | 'version' | 'occurredAt' | 'source' | 'correlationId' | 'causationId'> & { type: string },
+  trace: TraceContext = {},
+): Options.Publish {
   const headers: Record<string, unknown> = { [HEADER_EVENT_VERSION]: env.version };
   if (env.causationId !== undefined) headers[HEADER_CAUSATION_ID] = env.causationId;
   if (trace.traceparent !== undefined) headers[HEADER_TRACEPARENT] = trace.traceparent;

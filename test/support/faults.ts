@@ -1,7 +1,7 @@
 // Fault injection for the faults lane: services as separately killable processes, broker-side connection cuts, raw publishing.
 import { randomUUID } from 'node:crypto';
 import type { ChannelModel, ConfirmChannel, GetMessage, Options } from 'amqplib';
-import { connectToAnyNode, firstAmqpUrl, type RawEnvelope } from '@ridehail/shared';
+import { connectToAnyNode, firstAmqpUrl, propertiesOf, type RawEnvelope } from '@ridehail/shared';
 import { metricValue, type SagaApi } from '../../scripts/lib/api';
 import { services, type ServiceKey, type ServiceUrls } from '../../scripts/lib/services';
 import { freePort, startStack, type Stack, type StackOptions } from '../../scripts/lib/stack';
@@ -130,18 +130,7 @@ export async function bindingKeys(broker: Broker, queue: string, exchange: strin
 
 /** AMQP properties as the services set them for an envelope (DESIGN §4), so an injected copy looks like the original. */
 export function propertiesOfRaw(env: RawEnvelope): Options.Publish {
-  const headers: Record<string, unknown> = { 'x-event-version': env.version };
-  if (env.causationId !== undefined) headers['x-causation-id'] = env.causationId;
-  return {
-    persistent: true,
-    contentType: 'application/json',
-    messageId: env.id,
-    type: env.type,
-    correlationId: env.correlationId,
-    timestamp: Math.floor(Date.parse(env.occurredAt) / 1000),
-    appId: env.source,
-    headers,
-  };
+  return propertiesOf(env);
 }
 
 /** A test's own connection to the broker: publishes with confirms and reads queues message by message. */
