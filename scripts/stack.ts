@@ -1,4 +1,6 @@
 // `npm run stack`: the four services as separate processes against the local broker, until Ctrl-C.
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import { checkBroker, redactUrl } from './lib/broker';
 import { scriptEnvOrExit } from './lib/env';
 import { prefixedOutput, startStack } from './lib/stack';
@@ -8,6 +10,20 @@ function say(line: string): void {
 }
 
 const env = scriptEnvOrExit('[stack] could not start:');
+
+/** `--replicas N`: N processes per service on one queue and one store (DESIGN §5); more than one needs MONGO_URL. */
+const argsSchema = z.object({ replicas: z.coerce.number().int().min(1).max(8).default(1) });
+
+function parseCli(): z.infer<typeof argsSchema> {
+  const { values } = parseArgs({ args: process.argv.slice(2), options: { replicas: { type: 'string' } } });
+  const parsed = argsSchema.safeParse(values);
+  if (!parsed.success) {
+    process.stderr.write(`[stack] --replicas: ${parsed.error.issues.map((i) => i.message).join('; ')} (a whole number, 1-8)\n`);
+    process.exit(2);
+  }
+  return parsed.data;
+}
+const cli = parseCli();
 
 async function main(): Promise<void> {
   const mongoUrl = env.MONGO_URL;
@@ -22,6 +38,10 @@ async function main(): Promise<void> {
         '  ************************************************************************\n\n',
     );
   }
+  if (cli.replicas > 1 && !mongoUrl) {
+    process.stderr.write('[stack] --replicas needs MONGO_URL: replicas of a service must share one store\n');
+    process.exit(2);
+  }
   await checkBroker(amqpUrl);
   say(`broker ${redactUrl(amqpUrl)}${env.BROKER_PREFIX ? `, BROKER_PREFIX '${env.BROKER_PREFIX}'` : ''}; store ${mongoUrl ?? 'memory'}`);
 
@@ -34,11 +54,14 @@ async function main(): Promise<void> {
     output: prefixedOutput(),
     runtime: env.STACK_RUNTIME,
     readyTimeoutMs: 90_000,
+    replicas: cli.replicas,
   });
   if (stack.smtp) say(`SMTP_URL unset: mails go to an in-process sink on ${stack.smtp.url} (counted, not delivered)`);
   for (const p of stack.processes)
     say(`${p.service.name.padEnd(20)} ready on ${p.url}  (pid ${p.pid}, ${p.runtime === 'dist' ? 'node dist' : 'tsx'})`);
-  say('all four services ready. Management UI: http://localhost:15672 (guest/guest). Ctrl-C stops everything.');
+  say(
+    `all four services ready${cli.replicas > 1 ? ` (${cli.replicas} replicas each)` : ''}. Management UI: http://localhost:15672 (guest/guest). Ctrl-C stops everything.`,
+  );
 
   let signals = 0;
   let firstSignalAt = 0;
