@@ -58,17 +58,22 @@ export interface ResponseLike {
   status: number;
   contentType: string | null;
   body: unknown;
+  /** Response headers (names in any case); when given, the declared ones are checked too. */
+  headers?: Record<string, string>;
 }
+
+type Json = Record<string, unknown>;
 
 /**
  * Validates real answers against a served document: finds the operation's response for the status (or `default`),
- * follows a `$ref` to components.responses, checks the media type, and validates the body with ajv (draft 2020-12,
- * formats on) against the schema at that place of the document, so every `$ref` resolves inside the document itself.
+ * follows a `$ref` to components.responses, checks the media type and the declared headers, and validates the body
+ * with ajv (draft 2020-12, formats on) against the schema at that place of the document, so every `$ref` resolves
+ * inside the document itself.
  */
 export class ResponseValidator {
+  private static readonly ID = 'https://ridehail.example/openapi.json';
   private readonly ajv: Ajv2020;
   private readonly compiled = new Map<string, ValidateFunction>();
-  private static readonly ID = 'https://ridehail.example/openapi.json';
 
   constructor(private readonly doc: OpenApiDoc) {
     // strict off: OpenAPI adds keywords of its own (e.g. `example`), which are annotations, not assertions.
@@ -79,37 +84,67 @@ export class ResponseValidator {
 
   /** The problems of `response` for `method path` (path as documented, e.g. `/rides/{id}`); none when it conforms. */
   check(method: string, path: string, response: ResponseLike): string[] {
+    const where = `${method} ${path} ${response.status}`;
     const operation = this.doc.paths[path]?.[method.toLowerCase()];
     if (!operation) return [`${method} ${path} is not in the document`];
     const key = String(response.status) in operation.responses ? String(response.status) : 'default';
     let pointer = `#/paths/${escapePointer(path)}/${method.toLowerCase()}/responses/${key}`;
-    let declared = operation.responses[key] as Record<string, unknown> | undefined;
-    if (!declared) return [`${method} ${path} declares no ${response.status} answer (nor a default)`];
-    const ref = declared['$ref'];
-    if (typeof ref === 'string') {
-      pointer = ref;
-      const name = ref.split('/').pop() ?? '';
-      declared = this.doc.components['responses']?.[name] as Record<string, unknown> | undefined;
-      if (!declared) return [`${ref} does not resolve`];
+    let declared = operation.responses[key] as Json | undefined;
+    if (!declared) return [`${where}: the document declares no such answer (nor a default)`];
+    if (typeof declared['$ref'] === 'string') {
+      pointer = declared['$ref'];
+      declared = this.doc.components['responses']?.[pointer.split('/').pop() ?? ''] as Json | undefined;
+      if (!declared) return [`${pointer} does not resolve`];
     }
-    const content = declared['content'] as Record<string, unknown> | undefined;
-    if (!content)
-      return response.body === undefined || response.body === '' ? [] : [`${method} ${path} ${key}: the document declares no body`];
+    return [
+      ...(response.headers ? this.checkHeaders(where, pointer, declared, response.headers) : []),
+      ...this.checkBody(where, pointer, declared, response),
+    ];
+  }
+
+  private validator(pointer: string): ValidateFunction {
+    let validateFn = this.compiled.get(pointer);
+    if (!validateFn) {
+      validateFn = this.ajv.compile({ $ref: `${ResponseValidator.ID}${pointer}` });
+      this.compiled.set(pointer, validateFn);
+    }
+    return validateFn;
+  }
+
+  private static errorsOf(where: string, validateFn: ValidateFunction): string[] {
+    return (validateFn.errors ?? []).map((e) => `${where}: ${e.instancePath || '(value)'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
+  }
+
+  /** Each declared header: present when required, and its value valid against its schema. */
+  private checkHeaders(where: string, pointer: string, declared: Json, headers: Record<string, string>): string[] {
+    const sent = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+    const problems: string[] = [];
+    for (const [name, spec] of Object.entries((declared['headers'] ?? {}) as Record<string, Json>)) {
+      let headerPointer = `${pointer}/headers/${escapePointer(name)}`;
+      let header = spec;
+      if (typeof spec['$ref'] === 'string') {
+        headerPointer = spec['$ref'];
+        header = (this.doc.components['headers']?.[headerPointer.split('/').pop() ?? ''] ?? {}) as Json;
+      }
+      const value = sent.get(name.toLowerCase());
+      if (value === undefined) {
+        if (header['required'] === true) problems.push(`${where}: header ${name} is required but missing`);
+        continue;
+      }
+      const validateFn = this.validator(`${headerPointer}/schema`);
+      if (!validateFn(value)) problems.push(...ResponseValidator.errorsOf(`${where} header ${name}`, validateFn));
+    }
+    return problems;
+  }
+
+  private checkBody(where: string, pointer: string, declared: Json, response: ResponseLike): string[] {
+    const content = declared['content'] as Json | undefined;
+    if (!content) return response.body === undefined || response.body === '' ? [] : [`${where}: the document declares no body`];
     const mediaType = (response.contentType ?? '').split(';')[0]?.trim() ?? '';
     if (!(mediaType in content))
-      return [
-        `${method} ${path} ${response.status}: content type ${mediaType || '(none)'} is not one of ${Object.keys(content).join(', ')}`,
-      ];
-    const schemaPointer = `${ResponseValidator.ID}${pointer}/content/${escapePointer(mediaType)}/schema`;
-    let validateFn = this.compiled.get(schemaPointer);
-    if (!validateFn) {
-      validateFn = this.ajv.compile({ $ref: schemaPointer });
-      this.compiled.set(schemaPointer, validateFn);
-    }
-    if (validateFn(response.body)) return [];
-    return (validateFn.errors ?? []).map(
-      (e) => `${method} ${path} ${response.status}: ${e.instancePath || '(body)'} ${e.message ?? ''} ${JSON.stringify(e.params)}`,
-    );
+      return [`${where}: content type ${mediaType || '(none)'} is not one of ${Object.keys(content).join(', ')}`];
+    const validateFn = this.validator(`${pointer}/content/${escapePointer(mediaType)}/schema`);
+    return validateFn(response.body) ? [] : ResponseValidator.errorsOf(`${where} body`, validateFn);
   }
 }
 
