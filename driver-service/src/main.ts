@@ -20,6 +20,7 @@ import { recordEarningsOnPaymentCaptured } from './handlers/recordEarningsOnPaym
 import { recordRatingOnRideRated } from './handlers/recordRatingOnRideRated';
 import { reserveDriverOnRideRequested } from './handlers/reserveDriverOnRideRequested';
 import { startTripOnRideConfirmed } from './handlers/startTripOnRideConfirmed';
+import { driverApi } from './http/openapi';
 import { mountDriverRoutes } from './http/routes';
 import { collections, driverLedger } from './store/collections';
 
@@ -62,6 +63,7 @@ export function definition(config: DriverServiceConfig): ServiceDefinition {
     ledgers: [driverLedger(config.CURRENCY)],
     subscriptions: subscriptions(handlerDeps(config)),
     routes: (router, deps) => mountDriverRoutes(router, { ...deps, currency: config.CURRENCY }),
+    api: driverApi,
   };
 }
 

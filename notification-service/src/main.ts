@@ -18,6 +18,7 @@ import { emailRiderAndDriverOnRideCancelled } from './handlers/emailRiderAndDriv
 import { emailRiderAndDriverOnRideConfirmed } from './handlers/emailRiderAndDriverOnRideConfirmed';
 import { emailRiderOnRideRejected } from './handlers/emailRiderOnRideRejected';
 import type { NotificationHandlerDeps } from './handlers/deps';
+import { notificationApi } from './http/openapi';
 import { mountNotificationRoutes } from './http/routes';
 import { createMailer, type Mailer } from './mail/mailer';
 import { collections } from './store/collections';
@@ -71,6 +72,7 @@ export function definition(config: NotificationConfig, overrides: NotificationOv
     collections,
     subscriptions: subscriptions(deps),
     routes: (router, routeDeps) => mountNotificationRoutes(router, routeDeps),
+    api: notificationApi,
     // Ready only when the SMTP server answers too (always, with the jsonTransport).
     extraReadiness: () => mailer.isReady(),
     onStop: () => mailer.close(),

@@ -20,6 +20,7 @@ import { authorizePaymentOnDriverAssigned } from './handlers/authorizePaymentOnD
 import { capturePaymentOnRideCompleted } from './handlers/capturePaymentOnRideCompleted';
 import { quoteFareOnRideRequested } from './handlers/quoteFareOnRideRequested';
 import { voidPaymentOnRideCancelled } from './handlers/voidPaymentOnRideCancelled';
+import { paymentApi } from './http/openapi';
 import { mountPaymentRoutes } from './http/routes';
 import { collections } from './store/collections';
 import type { PaymentHandlerDeps } from './handlers/deps';
@@ -81,6 +82,7 @@ export function definition(config: PaymentConfig, overrides: PaymentOverrides = 
     collections,
     subscriptions: subscriptions(deps),
     routes: (router, routeDeps) => mountPaymentRoutes(router, routeDeps),
+    api: paymentApi,
   };
 }
 

@@ -19,6 +19,7 @@ import { recordDriverOnDriverAssigned } from './handlers/recordDriverOnDriverAss
 import { recordFareOnFareCalculated } from './handlers/recordFareOnFareCalculated';
 import { recordPaymentOnPaymentCaptured } from './handlers/recordPaymentOnPaymentCaptured';
 import { rejectRideOnDriverUnavailable } from './handlers/rejectRideOnDriverUnavailable';
+import { rideApi } from './http/openapi';
 import { mountRoutes } from './http/routes';
 import { rideCollections, riderLedger } from './store/collections';
 
@@ -61,6 +62,7 @@ export function definition(config: RideServiceConfig): ServiceDefinition {
     ledgers: [riderLedger(config.CURRENCY)],
     subscriptions: subscriptions(deps),
     routes: (router, routeDeps) => mountRoutes(router, { ...routeDeps, currency: config.CURRENCY }),
+    api: rideApi,
   };
 }
 

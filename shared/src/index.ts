@@ -18,6 +18,8 @@ export * from './http/validate';
 export * from './paging';
 export * from './http/problem';
 export * from './http/app';
+export * from './http/openapi';
+export * from './http/docs';
 export * from './store/memory';
 export * from './store/mongo';
 export * from './store/factory';

@@ -82,6 +82,7 @@ export async function startService(def: ServiceDefinition, options: RuntimeOptio
     metrics,
     readiness,
     mount: (router) => def.routes(router, { store, logger, service: def.name }),
+    api: def.api,
   });
   const server: Server = app.listen(config.PORT, '0.0.0.0');
   await once(server, 'listening');

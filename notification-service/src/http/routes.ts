@@ -10,7 +10,7 @@ export const listNotificationsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
-const idParams = z.object({ id: z.string().min(1).max(200) });
+export const idParams = z.object({ id: z.string().min(1).max(200) });
 
 /** The API view: the record without its rendered body or the store's bookkeeping. */
 export function toNotificationView(n: Notification) {

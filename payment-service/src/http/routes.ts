@@ -10,7 +10,7 @@ export const listPaymentsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
-const idParams = z.object({ id: z.string().min(1).max(200) });
+export const idParams = z.object({ id: z.string().min(1).max(200) });
 
 /** The API view: what a payment is, without the store's bookkeeping (`version`). */
 export function toPaymentView(p: Payment) {

@@ -5,6 +5,8 @@ import { AppError } from '../errors';
 import { withContext, type Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { contextFrom, runInContext, startSpan } from '../tracing';
+import { openApiRoutes } from './docs';
+import { buildOpenApiDocument, type ServiceApi } from './openapi';
 import { problemHandler, sendProblem, toProblem } from './problem';
 
 export interface HttpAppOptions {
@@ -14,15 +16,20 @@ export interface HttpAppOptions {
   /** Resolves true when store and broker are connected and the topology is declared. */
   readiness: () => Promise<boolean>;
   mount: (router: Router) => void;
+  /** The routes `mount` adds, described from their zod schemas: served as GET /openapi.json and GET /docs. */
+  api?: ServiceApi;
   bodyLimit?: string;
 }
 
-/** Health, readiness and metrics are polled all the time and belong to no saga: no spans for them. */
-const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+/** Health, readiness and metrics are polled all the time and belong to no saga: no spans for them (nor for the docs). */
+const PROBES = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
+const isProbe = (path: string) => PROBES.has(path) || path === '/docs' || path.startsWith('/docs/');
 
 const hasBody = (req: Request) => req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 
 export function createHttpApp(options: HttpAppOptions): Express {
+  // Built first: a route description that does not match its schemas fails at startup, not at the first GET.
+  const document = buildOpenApiDocument(options.service, options.api);
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -32,7 +39,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
 
   // Every request is a span: a `traceparent` sent by the caller is continued, else the trace starts here (DESIGN §4).
   app.use((req: Request, res: Response, next: NextFunction) => {
-    if (PROBES.has(req.path)) return next();
+    if (isProbe(req.path)) return next();
     const span = startSpan(options.service, `${req.method} ${req.path}`, {
       kind: 'server',
       parent: contextFrom(req.headers as Record<string, unknown>),
@@ -61,6 +68,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.get('/metrics', async (_req, res) => {
     res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
   });
+  app.use(openApiRoutes(document));
 
   // A body must be JSON: anything else is 415 before it is parsed (DESIGN §3).
   app.use((req: Request, res: Response, next: NextFunction) => {

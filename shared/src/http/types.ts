@@ -6,6 +6,7 @@ import type { Logger } from '../logger';
 import type { AnySubscription } from '../messaging/handler';
 import type { CollectionSpec, Store } from '../store/port';
 import type { AnySummaryLedger } from '../store/summaryLedger';
+import type { ServiceApi } from './openapi';
 
 export type ServiceName = 'ride-service' | 'driver-service' | 'payment-service' | 'notification-service';
 
@@ -27,6 +28,8 @@ export interface ServiceDefinition {
   subscriptions: AnySubscription[];
   /** Mounts the service's routes (healthz/readyz/metrics are added by the runtime). */
   routes(router: Router, deps: RouteDeps): void;
+  /** Those routes described from their zod schemas (GET /openapi.json and GET /docs). */
+  api?: ServiceApi;
   /** Summaries kept from ledger rows (DESIGN §9): their collections are created and a folder runs in every process. */
   ledgers?: AnySummaryLedger[];
   /** Optional extra readiness check (e.g. SMTP), besides store and broker. */

@@ -1,0 +1,160 @@
+// ride-service's routes for the OpenAPI document: the schemas routes.ts parses with, and those of its answers.
+import { moneySchema, pointSchema, tripPageQuerySchema, type ServiceApi } from '@ridehail/shared';
+import { z } from 'zod';
+import {
+  rideAcceptedSchema,
+  rideListSchema,
+  ratingResponseSchema,
+  riderSchema,
+  riderTripsSchema,
+  rideSchema,
+  personRefSchema,
+  historyEntrySchema,
+  riderTotalsSchema,
+  riderTripSchema,
+  rideRatingSchema,
+} from './responses';
+import {
+  createRiderSchema,
+  idParamsSchema,
+  idempotencyHeadersSchema,
+  listRidesQuerySchema,
+  ratingSchema,
+  requestRideSchema,
+} from './schemas';
+
+const location = { Location: { description: 'The path of the resource', schema: z.string(), required: true } };
+
+export const rideApi: ServiceApi = {
+  description:
+    'Riders and their rides: request a ride (the saga runs over the broker afterwards), follow it, cancel, complete, rate, and read a rider’s trip history.',
+  tags: [
+    { name: 'riders', description: 'Riders and their trip history' },
+    { name: 'rides', description: 'Rides and the rider’s actions on them' },
+  ],
+  schemas: {
+    Rider: riderSchema,
+    Ride: rideSchema,
+    RideAccepted: rideAcceptedSchema,
+    RideList: rideListSchema,
+    Rating: ratingResponseSchema,
+    RiderTrips: riderTripsSchema,
+    RiderTotals: riderTotalsSchema,
+    RiderTrip: riderTripSchema,
+    PersonRef: personRefSchema,
+    HistoryEntry: historyEntrySchema,
+    RideRating: rideRatingSchema,
+    Point: pointSchema,
+    Money: moneySchema,
+  },
+  routes: [
+    {
+      method: 'post',
+      path: '/riders',
+      operationId: 'createRider',
+      summary: 'Create a rider',
+      tag: 'riders',
+      body: createRiderSchema,
+      responses: { 201: { description: 'The rider (status defaults to ACTIVE).', body: riderSchema, headers: location } },
+    },
+    {
+      method: 'get',
+      path: '/riders/:id',
+      operationId: 'getRider',
+      summary: 'Read a rider',
+      tag: 'riders',
+      params: idParamsSchema,
+      responses: { 200: { description: 'The rider.', body: riderSchema } },
+    },
+    {
+      method: 'get',
+      path: '/riders/:id/trips',
+      operationId: 'getRiderTrips',
+      summary: 'A rider’s trip history',
+      description: 'Totals over every trip, and one page of trips, newest first (keyset paging: pass `next` as `before`).',
+      tag: 'riders',
+      params: idParamsSchema,
+      query: tripPageQuerySchema,
+      responses: { 200: { description: 'The totals and one page of trips.', body: riderTripsSchema } },
+    },
+    {
+      method: 'post',
+      path: '/rides',
+      operationId: 'requestRide',
+      summary: 'Request a ride',
+      description:
+        'Starts the saga. The same Idempotency-Key with the same body answers the same ride; with another body, 409. Unknown rider 404, inactive rider 403 (type ends in `rider-inactive`).',
+      tag: 'rides',
+      headers: idempotencyHeadersSchema,
+      body: requestRideSchema,
+      responses: {
+        202: {
+          description: 'Accepted: the ride is REQUESTED and the saga goes on over the broker.',
+          body: rideAcceptedSchema,
+          headers: {
+            ...location,
+            'Idempotent-Replayed': {
+              description: '`true` when this answers an earlier request with the same Idempotency-Key',
+              schema: z.literal('true'),
+            },
+          },
+        },
+      },
+      problems: [403, 404, 409],
+    },
+    {
+      method: 'get',
+      path: '/rides',
+      operationId: 'listRides',
+      summary: 'List rides',
+      description: 'Newest first, at most `limit`; empty when nothing matches.',
+      tag: 'rides',
+      query: listRidesQuerySchema,
+      responses: { 200: { description: 'The rides.', body: rideListSchema } },
+    },
+    {
+      method: 'get',
+      path: '/rides/:id',
+      operationId: 'getRide',
+      summary: 'Read a ride',
+      tag: 'rides',
+      params: idParamsSchema,
+      responses: { 200: { description: 'The ride, with its history.', body: rideSchema } },
+    },
+    {
+      method: 'post',
+      path: '/rides/:id/cancel',
+      operationId: 'cancelRide',
+      summary: 'Cancel a ride (the rider)',
+      description: 'Takes no body. 409 when the ride has ended.',
+      tag: 'rides',
+      params: idParamsSchema,
+      responses: {
+        202: { description: 'Cancelled; driver and payment are released over the broker.', body: rideSchema, headers: location },
+      },
+      problems: [409],
+    },
+    {
+      method: 'post',
+      path: '/rides/:id/complete',
+      operationId: 'completeRide',
+      summary: 'Complete a ride',
+      description: 'Takes no body. 409 unless the ride is CONFIRMED.',
+      tag: 'rides',
+      params: idParamsSchema,
+      responses: { 202: { description: 'Completed; the payment is captured over the broker.', body: rideSchema, headers: location } },
+      problems: [409],
+    },
+    {
+      method: 'post',
+      path: '/rides/:id/rating',
+      operationId: 'rateRide',
+      summary: 'Rate a completed ride',
+      tag: 'rides',
+      params: idParamsSchema,
+      body: ratingSchema,
+      responses: { 201: { description: 'The rating.', body: ratingResponseSchema } },
+      problems: [409],
+    },
+  ],
+};

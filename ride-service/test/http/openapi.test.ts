@@ -1,0 +1,16 @@
+// ride-service's OpenAPI document: valid 3.1, the routes the service mounts, problems on each, and its /docs page.
+import { loadConfig } from '@ridehail/shared';
+import { describeServiceDocument } from '../../../test/support/openapi';
+import { configSchema, definition } from '../../src/main';
+
+describeServiceDocument(definition(loadConfig(configSchema, { LOG_LEVEL: 'error' })), [
+  'POST /riders',
+  'GET /riders/{id}',
+  'GET /riders/{id}/trips',
+  'POST /rides',
+  'GET /rides',
+  'GET /rides/{id}',
+  'POST /rides/{id}/cancel',
+  'POST /rides/{id}/complete',
+  'POST /rides/{id}/rating',
+]);
