@@ -147,7 +147,7 @@ describe('the OpenAPI contract end to end: four services as processes, their ans
     // The validator says no to answers that drift from the document: a wrong type, an undocumented field, a bare error.
     const json = 'application/json';
     expect(validators.ride.check('GET', '/rides/{id}', { status: 200, contentType: json, body: { id: 1 } })).to.not.be.empty;
-    const problem = { type: 'https://ridehail.example/problems/not_found', title: 'Not Found', status: 404, detail: 'ride x not found' };
+    const problem = { type: 'https://ridehail.example/problems/not-found', title: 'Not Found', status: 404, detail: 'ride x not found' };
     const asProblem = 'application/problem+json';
     expect(validators.ride.check('GET', '/rides/{id}', { status: 404, contentType: asProblem, body: problem })).to.deep.equal([]);
     expect(validators.ride.check('GET', '/rides/{id}', { status: 404, contentType: asProblem, body: { ...problem, stack: 'at …' } })).to.not

@@ -9,10 +9,18 @@ import type { RideRouteDeps } from './deps';
 import { idParamsSchema, idempotencyHeadersSchema, listRidesQuerySchema, ratingSchema, requestRideSchema } from './schemas';
 import { rideView } from './views';
 
-function sendAccepted(res: Response, ride: Ride, replayed = false): void {
+function sendAccepted(res: Response, ride: Ride, replayed: boolean): void {
   res.status(202).location(`/rides/${encodeURIComponent(ride.id)}`);
   if (replayed) res.setHeader('Idempotent-Replayed', 'true');
   res.json({ rideId: ride.id, ...rideView(ride) });
+}
+
+/** 202 with the ride as it is now: the change is committed, its consequences are on their way. */
+function sendChanged(res: Response, ride: Ride): void {
+  res
+    .status(202)
+    .location(`/rides/${encodeURIComponent(ride.id)}`)
+    .json(rideView(ride));
 }
 
 export function mountRideRoutes(router: Router, deps: RideRouteDeps): void {
@@ -43,12 +51,12 @@ export function mountRideRoutes(router: Router, deps: RideRouteDeps): void {
 
   router.post('/rides/:id/cancel', async (req, res) => {
     const { id } = parseParams(idParamsSchema, req.params);
-    sendAccepted(res, await cancelRide(deps, id, requestId(res)));
+    sendChanged(res, await cancelRide(deps, id, requestId(res)));
   });
 
   router.post('/rides/:id/complete', async (req, res) => {
     const { id } = parseParams(idParamsSchema, req.params);
-    sendAccepted(res, await completeRide(deps, id, requestId(res)));
+    sendChanged(res, await completeRide(deps, id, requestId(res)));
   });
 
   router.post('/rides/:id/rating', async (req, res) => {
