@@ -71,12 +71,20 @@ describe('the saga end to end: four services as separate processes on the real b
         if (verbose) process.stdout.write(`[${service.name}] ${line}\n`);
       },
       readyTimeoutMs: 120_000,
+      // Two processes per service on one queue and one store, as in production (DESIGN §5); in-memory stores cannot be shared.
+      replicas: mongo ? 2 : 1,
     });
     stack = await starting.catch((err: unknown) => {
       announceLane('e2e', 'did not run', `the services did not start: ${(err as Error).message.split('\n')[0] ?? ''}`);
       throw err;
     });
-    announceLane('e2e', 'ran', mongo ? mongo.url : 'memory (no MONGO_URL and no Docker: in-memory stores in each process)');
+    announceLane(
+      'e2e',
+      'ran',
+      mongo
+        ? `${mongo.url}, 2 replicas of each service`
+        : 'memory (no MONGO_URL and no Docker: in-memory stores in each process, one replica each)',
+    );
     api = new SagaApi(stack.urls);
     tap = await openTap({ amqpUrl: rabbit.url, brokerPrefix, name: 'e2e.tap' });
     world = await seedWorld(api, { drivers: 6, radiusKm: 5, tag: run });
