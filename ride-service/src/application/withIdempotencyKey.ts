@@ -6,7 +6,7 @@ import type { Ride } from '../domain/ride';
 import { idempotencyKeys, rides } from '../store/collections';
 import { RIDE_WRITE_ATTEMPTS } from '../store/rideWrites';
 import { clockOf, type UseCaseDeps } from './deps';
-import { requestRideIn, type RideRequest } from './requestRide';
+import { requestRide, requestRideIn, type RideRequest } from './requestRide';
 
 export interface Requested {
   ride: Ride;
@@ -39,13 +39,7 @@ export async function requestRideIdempotently(
 ): Promise<Requested> {
   const now = clockOf(deps);
   const bodyHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
-  if (key === undefined) {
-    const at = now();
-    return {
-      ride: await deps.store.run((tx) => requestRideIn(tx, deps, request, cause, at), { maxAttempts: RIDE_WRITE_ATTEMPTS }),
-      replayed: false,
-    };
-  }
+  if (key === undefined) return { ride: await requestRide(deps, request, cause), replayed: false };
   const keyId = idempotencyId(request.riderId, key);
   try {
     return await deps.store.run(

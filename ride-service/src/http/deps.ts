@@ -3,5 +3,3 @@ import type { RouteDeps } from '@ridehail/shared';
 import type { UseCaseDeps } from '../application/deps';
 
 export interface RideRouteDeps extends RouteDeps, UseCaseDeps {}
-
-export { clockOf } from '../application/deps';
