@@ -17,6 +17,7 @@ import { emailReceiptOnRideCompleted } from './handlers/emailReceiptOnRideComple
 import { emailRiderAndDriverOnRideCancelled } from './handlers/emailRiderAndDriverOnRideCancelled';
 import { emailRiderAndDriverOnRideConfirmed } from './handlers/emailRiderAndDriverOnRideConfirmed';
 import { emailRiderOnRideRejected } from './handlers/emailRiderOnRideRejected';
+import { DEFAULT_SEND_LEASE_MS } from './handlers/deliverEmails';
 import type { NotificationHandlerDeps } from './handlers/deps';
 import { notificationApi } from './http/openapi';
 import { mountNotificationRoutes } from './http/routes';
@@ -38,7 +39,7 @@ export const configSchema = baseConfigSchema.extend({
   MAIL_FROM: z.string().min(3).default('RideHail <no-reply@ridehail.example>'),
   SMTP_TIMEOUT_MS: z.coerce.number().int().min(100).default(10000),
   /** How long one delivery holds a notification while it sends; another delivery of the same fact waits for it. */
-  SEND_LEASE_MS: z.coerce.number().int().min(1000).default(30000),
+  SEND_LEASE_MS: z.coerce.number().int().min(1000).default(DEFAULT_SEND_LEASE_MS),
 });
 export type NotificationConfig = z.infer<typeof configSchema>;
 

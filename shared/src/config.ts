@@ -36,6 +36,9 @@ export const queueTypes = ['quorum', 'classic'] as const;
 export type QueueType = (typeof queueTypes)[number];
 
 /** The variables every service reads (DESIGN §7); services extend this schema with their own. */
+/** The outbox lease when OUTBOX_LEASE_MS is unset; the relay's own default for callers without a config. */
+export const DEFAULT_OUTBOX_LEASE_MS = 10_000;
+
 export const baseConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535),
   /** One broker, or the nodes of one cluster separated by commas; a lost connection reconnects to the next that answers. */
@@ -67,7 +70,7 @@ export const baseConfigSchema = z.object({
     .default('1000,5000,25000,60000')
     .transform((s) => s.split(',').map(Number)),
   /** How long a relay's claim on outbox rows lasts; after a crash, another relay takes them over once it expires. */
-  OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).default(10000),
+  OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).default(DEFAULT_OUTBOX_LEASE_MS),
   PREFETCH: z.coerce.number().int().min(1).max(10000).default(32),
   /** ISO 4217 code of every amount (fares, payments, trip totals), in integer minor units. */
   CURRENCY: z

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import type { ChannelModel } from 'amqplib';
 import { errorMessage, withContext, type Logger } from '../logger';
 import { performance } from 'node:perf_hooks';
+import { DEFAULT_OUTBOX_LEASE_MS } from '../config';
 import { Doorbell } from '../doorbell';
 import type { Metrics } from '../metrics';
 import type { OutboxRecord, OutboxStore } from '../store/port';
@@ -35,8 +36,6 @@ export interface OutboxRelayOptions {
   metrics?: Metrics;
 }
 
-/** The relay's lease when none is configured; services pass OUTBOX_LEASE_MS (one default, in the config schema). */
-const DEFAULT_LEASE_MS = 10_000;
 /** A fast row this close to the end of its lease is left to the claim: publishing it now could race another relay. */
 const LEASE_MARGIN_MS = 1_000;
 
@@ -76,7 +75,7 @@ export class OutboxRelay {
   constructor(private readonly options: OutboxRelayOptions) {
     this.relayId = options.relayId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.batchSize = options.batchSize ?? 500;
-    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.leaseMs = options.leaseMs ?? DEFAULT_OUTBOX_LEASE_MS;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.concurrency = Math.max(1, options.concurrency ?? 2);
     this.minBackoffMs = options.minBackoffMs ?? 250;
