@@ -108,22 +108,27 @@ const kinds = {
   client: SpanKind.CLIENT,
 } as const;
 
-/** A span ended by hand: `trace` is its context as W3C headers; `end(error)` marks a failure. */
+/** A span ended by hand: `context` is its own; `traceContext()` gives it as W3C headers; `end(error)` marks a failure. */
 export interface ManualSpan {
   context: Context;
-  trace: TraceContext;
+  traceContext(): TraceContext;
   end(error?: string): void;
 }
 
-export function startSpan(tracerName: string, name: string, options: SpanOptions): ManualSpan {
+/** The one place a span is opened: its attributes (undefined ones left out), kind and parent. */
+function openSpan(tracerName: string, name: string, options: SpanOptions): { span: Span; ctx: Context } {
   const attributes: Record<string, string | number | boolean> = {};
   for (const [k, v] of Object.entries(options.attributes ?? {})) if (v !== undefined) attributes[k] = v;
   const parent = options.parent ?? context.active();
   const span = trace.getTracer(tracerName).startSpan(name, { kind: kinds[options.kind], attributes }, parent);
-  const ctx = trace.setSpan(parent, span);
+  return { span, ctx: trace.setSpan(parent, span) };
+}
+
+export function startSpan(tracerName: string, name: string, options: SpanOptions): ManualSpan {
+  const { span, ctx } = openSpan(tracerName, name, options);
   return {
     context: ctx,
-    trace: traceContextOf(ctx),
+    traceContext: () => traceContextOf(ctx),
     end: (error) => {
       if (error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: error });
       span.end();
@@ -138,12 +143,9 @@ export function runInContext<R>(ctx: Context, fn: () => R): R {
 
 /** Runs `work` in a new span of `tracerName` (the service), ended when `work` settles; a failure marks it as an error. */
 export async function inSpan<R>(tracerName: string, name: string, options: SpanOptions, work: (span: Span) => Promise<R>): Promise<R> {
-  const attributes: Record<string, string | number | boolean> = {};
-  for (const [k, v] of Object.entries(options.attributes ?? {})) if (v !== undefined) attributes[k] = v;
-  const parent = options.parent ?? context.active();
-  const span = trace.getTracer(tracerName).startSpan(name, { kind: kinds[options.kind], attributes }, parent);
+  const { span, ctx } = openSpan(tracerName, name, options);
   try {
-    return await context.with(trace.setSpan(parent, span), () => work(span));
+    return await context.with(ctx, () => work(span));
   } catch (err) {
     span.recordException(err instanceof Error ? err : new Error(String(err)));
     span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });

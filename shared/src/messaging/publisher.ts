@@ -64,7 +64,7 @@ export class ConfirmPublisher {
         parent: contextFrom(traceOfRecord(record) as Record<string, unknown>),
         attributes: { 'messaging.system': 'rabbitmq', 'messaging.message.id': record.id, 'messaging.destination.name': record.exchange },
       });
-      const msg = toAmqpMessage(record, this.prefix, span.trace);
+      const msg = toAmqpMessage(record, this.prefix, span.traceContext());
       let writable: boolean;
       let settle!: (ok: boolean) => void;
       const settled = new Promise<boolean>((resolve) => {
