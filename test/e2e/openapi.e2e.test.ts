@@ -3,15 +3,14 @@
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import mongoose from 'mongoose';
 import { chromium } from 'playwright-core';
 import { waitFor } from '@ridehail/shared';
-import { services, type ServiceKey } from '../../scripts/lib/services';
+import type { ServiceKey } from '../../scripts/lib/services';
 import { announceLane } from '../support/lanes';
 import { resolveMongo, type MongoTarget } from '../support/mongo';
 import { documentedRoutes, openApiErrors, ResponseValidator, type OpenApiDoc } from '../support/openapi';
-import { deleteDeclared, resolveRabbit, uniquePrefix, unreachableReason, type RabbitTarget } from '../support/rabbit';
-import { startStack, type Stack } from '../support/stack';
+import { resolveRabbit, uniquePrefix, unreachableReason, type RabbitTarget } from '../support/rabbit';
+import { releaseLaneResources, startStack, type Stack } from '../support/stack';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 /** Without the background-networking flags Chromium's own connections are refused here and it stalls. */
@@ -125,16 +124,7 @@ describe('the OpenAPI contract end to end: four services as processes, their ans
   after(async function () {
     this.timeout(60_000);
     const codes = stack ? await stack.stop() : {};
-    if (rabbit) {
-      await deleteDeclared(rabbit, brokerPrefix);
-      await rabbit.stop();
-    }
-    if (mongo) {
-      const connection = await mongoose.createConnection(mongo.url).asPromise();
-      for (const s of services) await connection.useDb(`${mongoDbPrefix}${s.database}`).dropDatabase();
-      await connection.close();
-      await mongo.stop();
-    }
+    await releaseLaneResources({ rabbit, brokerPrefix, mongo, mongoDbPrefix });
     for (const [name, code] of Object.entries(codes)) expect(code, `${name} exit code after SIGTERM`).to.equal(0);
   });
 

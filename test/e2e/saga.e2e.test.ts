@@ -1,7 +1,6 @@
 // End-to-end lane: the four services as separate processes on the real broker (and MongoDB when there is one).
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import mongoose from 'mongoose';
 import { waitFor } from '@ridehail/shared';
 import { SagaApi } from '../../scripts/lib/api';
 import { formatAudit, runAudit, type AuditReport } from '../../scripts/lib/audit';
@@ -19,12 +18,12 @@ import {
   type ScenarioResult,
   type World,
 } from '../../scripts/lib/scenarios';
-import { services } from '../../scripts/lib/services';
+
 import { openTap, type Tap } from '../../scripts/lib/tap';
 import { announceLane } from '../support/lanes';
 import { resolveMongo, type MongoTarget } from '../support/mongo';
-import { deleteDeclared, resolveRabbit, uniquePrefix, unreachableReason, type RabbitTarget } from '../support/rabbit';
-import { startStack, type Stack } from '../support/stack';
+import { resolveRabbit, uniquePrefix, unreachableReason, type RabbitTarget } from '../support/rabbit';
+import { releaseLaneResources, startStack, type Stack } from '../support/stack';
 
 const verbose = process.env['E2E_VERBOSE'] === '1';
 
@@ -100,16 +99,7 @@ describe('the saga end to end: four services as separate processes on the real b
     this.timeout(60_000);
     if (tap) await tap.close();
     const codes = stack ? await stack.stop() : {};
-    if (rabbit) {
-      await deleteDeclared(rabbit, brokerPrefix);
-      await rabbit.stop();
-    }
-    if (mongo) {
-      const connection = await mongoose.createConnection(mongo.url).asPromise();
-      for (const s of services) await connection.useDb(`${mongoDbPrefix}${s.database}`).dropDatabase();
-      await connection.close();
-      await mongo.stop();
-    }
+    await releaseLaneResources({ rabbit, brokerPrefix, mongo, mongoDbPrefix });
     // Each process shut down gracefully on SIGTERM (DESIGN §5), checked after cleanup so a failure leaves nothing behind.
     for (const [name, code] of Object.entries(codes)) expect(code, `${name} exit code after SIGTERM`).to.equal(0);
   });

@@ -2,7 +2,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { GetMessage } from 'amqplib';
-import mongoose from 'mongoose';
 import { createEnvelope, waitFor, type RawEnvelope } from '@ridehail/shared';
 import { SagaApi } from '../../scripts/lib/api';
 import { formatAudit, runAudit, type AuditReport } from '../../scripts/lib/audit';
@@ -34,16 +33,9 @@ import {
   type Counters,
 } from '../support/faults';
 import { announceLane } from '../support/lanes';
+import { releaseLaneResources } from '../support/stack';
 import { resolveMongo, type MongoTarget } from '../support/mongo';
-import {
-  deleteDeclared,
-  management,
-  redactUrl,
-  resolveRabbit,
-  uniquePrefix,
-  unreachableReason,
-  type RabbitTarget,
-} from '../support/rabbit';
+import { management, redactUrl, resolveRabbit, uniquePrefix, unreachableReason, type RabbitTarget } from '../support/rabbit';
 import { startSmtpSink, type SmtpSink } from '../support/smtpSink';
 
 const verbose = process.env['FAULTS_VERBOSE'] === '1';
@@ -284,17 +276,7 @@ describe('the saga under faults: crashes, broker cuts, duplicates, reordering an
     if (tap) await tap.close();
     const codes = stack ? await stack.stop() : {};
     if (sink) await sink.stop();
-    if (rabbit) {
-      // Nothing was declared on a broker the lane could not reach.
-      if (brokerReachable) await deleteDeclared(rabbit, brokerPrefix);
-      await rabbit.stop();
-    }
-    if (mongo) {
-      const connection = await mongoose.createConnection(mongo.url).asPromise();
-      for (const s of services) await connection.useDb(`${mongoDbPrefix}${s.database}`).dropDatabase();
-      await connection.close();
-      await mongo.stop();
-    }
+    await releaseLaneResources({ rabbit, brokerPrefix, declared: brokerReachable, mongo, mongoDbPrefix });
     // Graceful shutdown (DESIGN §5) is judged only after a clean run: a failed scenario may leave a service stuck.
     if (failures > 0) process.stdout.write(`exit codes after SIGTERM, following ${failures} failure(s): ${JSON.stringify(codes)}\n`);
     else for (const [name, code] of Object.entries(codes)) expect(code, `${name} exit code after SIGTERM`).to.equal(0);

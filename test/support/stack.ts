@@ -1,4 +1,9 @@
 // The local stack for tests: the four services as separate processes (the e2e lane), re-exported from the scripts' library.
+import mongoose from 'mongoose';
+import { services } from '../../scripts/lib/services';
+import type { MongoTarget } from './mongo';
+import { deleteDeclared, type RabbitTarget } from './rabbit';
+
 export {
   startStack,
   freePort,
@@ -13,3 +18,27 @@ export { startSmtpSink, type SmtpSink, type CaughtMail } from '../../scripts/lib
 export { runAudit, formatAudit, type AuditReport } from '../../scripts/lib/audit';
 export { openTap, type Tap, type TappedMessage } from '../../scripts/lib/tap';
 export { SagaApi } from '../../scripts/lib/api';
+
+/**
+ * Gives back what a lane made: the broker objects under its prefix (only when it reached the broker), its MongoDB
+ * databases, and the broker and MongoDB targets themselves (a container, when one was started for the lane).
+ */
+export async function releaseLaneResources(lane: {
+  rabbit?: RabbitTarget;
+  brokerPrefix: string;
+  /** False when the lane never reached the broker, so it declared nothing there. */
+  declared?: boolean;
+  mongo?: MongoTarget | null;
+  mongoDbPrefix: string;
+}): Promise<void> {
+  if (lane.rabbit) {
+    if (lane.declared !== false) await deleteDeclared(lane.rabbit, lane.brokerPrefix);
+    await lane.rabbit.stop();
+  }
+  if (lane.mongo) {
+    const connection = await mongoose.createConnection(lane.mongo.url).asPromise();
+    for (const s of services) await connection.useDb(`${lane.mongoDbPrefix}${s.database}`).dropDatabase();
+    await connection.close();
+    await lane.mongo.stop();
+  }
+}
