@@ -290,15 +290,19 @@ async function waitUntilReady(processes: StackProcess[], tails: Map<StackProcess
             `${p.service.name}${p.replica > 1 ? ` #${p.replica}` : ''} exited (${exit}) before it was ready; its last lines:\n  ${tail}`,
           );
         }
+        let reason = '';
         try {
           const res = await fetch(`${p.url}/readyz`, { signal: AbortSignal.timeout(1000) });
           if (res.status === 200) return;
+          const body: unknown = await res.json().catch(() => undefined);
+          if (typeof body === 'object' && body !== null && 'reason' in body && typeof body.reason === 'string') reason = body.reason;
         } catch {
           // not listening yet
         }
         if (Date.now() > deadline)
           throw new Error(
-            `${p.service.name}${p.replica > 1 ? ` #${p.replica}` : ''} was not ready on ${p.url}/readyz within ${timeoutMs} ms`,
+            `${p.service.name}${p.replica > 1 ? ` #${p.replica}` : ''} was not ready on ${p.url}/readyz within ${timeoutMs} ms` +
+              (reason ? `: ${reason}` : ''),
           );
         await new Promise((resolve) => setTimeout(resolve, 100));
       }

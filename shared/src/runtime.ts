@@ -81,6 +81,7 @@ export async function startService(def: ServiceDefinition, options: RuntimeOptio
     logger,
     metrics,
     readiness,
+    notReadyReason: () => connection.blockedBy,
     mount: (router) => def.routes(router, { store, logger, service: def.name }),
     api: def.api,
   });

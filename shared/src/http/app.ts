@@ -15,6 +15,8 @@ export interface HttpAppOptions {
   metrics: Metrics;
   /** Resolves true when store and broker are connected and the topology is declared. */
   readiness: () => Promise<boolean>;
+  /** Why the service is not ready, when it knows something an operator must fix (shown by /readyz). */
+  notReadyReason?: () => string | undefined;
   mount: (router: Router) => void;
   /** The routes `mount` adds, described from their zod schemas: served as GET /openapi.json and GET /docs. */
   api?: ServiceApi;
@@ -63,7 +65,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
   // express 5 hands a rejected handler promise to the error handler: route handlers are plain async functions.
   app.get('/readyz', async (_req, res) => {
     const ready = await options.readiness();
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', service: options.service });
+    const reason = ready ? undefined : options.notReadyReason?.();
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', service: options.service, ...(reason ? { reason } : {}) });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());

@@ -79,7 +79,11 @@ export const problemSchema = z
   .describe('An error, as application/problem+json (RFC 9457).');
 
 export const healthSchema = z.object({ status: z.literal('ok'), service: z.string() });
-export const readinessSchema = z.object({ status: z.enum(['ready', 'not ready']), service: z.string() });
+export const readinessSchema = z.object({
+  status: z.enum(['ready', 'not ready']),
+  service: z.string(),
+  reason: z.string().optional().describe('what an operator must fix, when the service knows (e.g. a conflicting queue)'),
+});
 const metricsTextSchema = z.string().describe('Prometheus text exposition format');
 const docsPageSchema = z.string().describe('an HTML page');
 const documentSchema = z.record(z.string(), z.unknown()).describe('an OpenAPI 3.1 document');

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { amqpUrls } from '../config';
 import { errorMessage, type Logger } from '../logger';
+import { TopologyConflictError } from './topology';
 
 /** A step run on every (re)connect, in registration order: declare topology, start consuming, open the relay channel. */
 export type SetupStep = (conn: ChannelModel) => Promise<void>;
@@ -45,6 +46,7 @@ export class AmqpConnectionManager extends EventEmitter<AmqpConnectionEvents> {
   private retryTimer: NodeJS.Timeout | null = null;
   /** Bumped on every connection attempt, so events of a dead connection or its channels are ignored. */
   private generation = 0;
+  private blocker: string | undefined;
   /** Channels closed on purpose: their 'close' is not a loss. */
   private readonly released = new WeakSet<Channel>();
   private readonly initialBackoffMs: number;
@@ -84,7 +86,7 @@ export class AmqpConnectionManager extends EventEmitter<AmqpConnectionEvents> {
     if (this.connected && this.model) {
       const model = this.model;
       const gen = this.generation;
-      step(model).catch((err: unknown) => this.lose(gen, `setup step failed: ${errorMessage(err)}`));
+      step(model).catch((err: unknown) => this.setupFailed(gen, err));
     }
     return () => {
       const i = this.steps.indexOf(step);
@@ -221,14 +223,29 @@ export class AmqpConnectionManager extends EventEmitter<AmqpConnectionEvents> {
         await step(model);
       }
     } catch (err) {
-      this.lose(gen, `setup step failed: ${errorMessage(err)}`);
+      this.setupFailed(gen, err);
       return;
     }
     if (gen !== this.generation || this.closed) return;
     this.connected = true;
+    this.blocker = undefined;
     this.backoffMs = this.initialBackoffMs;
     logger.info('broker connected', { broker: redactAmqpUrl(url), connectionName: name });
     this.emit('connected');
+  }
+
+  /** The last setup failure that reconnecting will not cure (see TopologyConflictError), until a setup succeeds. */
+  get blockedBy(): string | undefined {
+    return this.blocker;
+  }
+
+  private setupFailed(gen: number, err: unknown): void {
+    if (err instanceof TopologyConflictError) {
+      // Said at error level on every round: the operator has to act, and a warn among reconnects is easy to miss.
+      this.blocker = err.message;
+      this.options.logger.error(`cannot declare the broker topology: ${err.message}`, { queue: err.queue });
+    }
+    this.lose(gen, `setup step failed: ${errorMessage(err)}`);
   }
 
   /** The connection of generation `gen` (or one of its channels) is gone: drop it and reconnect after a backoff. */

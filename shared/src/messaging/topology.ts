@@ -95,15 +95,48 @@ export async function declareServiceTopology(channel: Channel, options: ServiceT
   for (const exchange of exchanges) await channel.assertExchange(exchange, EXCHANGE_TYPE, { durable: true });
 
   const queueType = options.queueType ?? 'quorum';
-  await channel.assertQueue(n.queue, { durable: true, arguments: queueArguments(queueType) });
+  await assertQueue(channel, n.queue, queueArguments(queueType));
   for (const b of bindings) await channel.bindQueue(n.queue, b.exchange, b.routingKey);
 
   const retryQueues: string[] = [];
   for (const [i, delay] of delays.entries()) {
     const queue = n.retryQueue(i + 1);
-    await channel.assertQueue(queue, { durable: true, arguments: retryQueueArguments(delay, n.queue, queueType) });
+    await assertQueue(channel, queue, retryQueueArguments(delay, n.queue, queueType));
     retryQueues.push(queue);
   }
-  await channel.assertQueue(n.dlq, { durable: true, arguments: queueArguments(queueType) });
+  await assertQueue(channel, n.dlq, queueArguments(queueType));
   return { ...n, exchanges: [...exchanges], retryQueues, bindings };
+}
+
+/**
+ * A queue that exists with other arguments will not heal by reconnecting: it is the remains of an older setup (a
+ * classic queue under QUEUE_TYPE=quorum, other retry delays). Retrying quietly would leave the service unready for
+ * ever, so this names the queue and the remedy.
+ */
+export class TopologyConflictError extends Error {
+  constructor(
+    readonly queue: string,
+    brokerMessage: string,
+  ) {
+    super(
+      `queue ${queue} already exists with other arguments than this service declares (${brokerMessage}); it is left ` +
+        `from an older setup (e.g. a classic queue, now that QUEUE_TYPE defaults to quorum, or other RETRY_DELAYS_MS). ` +
+        `Delete it if it holds nothing you need (rabbitmqctl delete_queue '${queue}', or the management UI), ` +
+        `or run with another BROKER_PREFIX`,
+    );
+    this.name = 'TopologyConflictError';
+  }
+}
+
+/** amqplib's channel error for a redeclaration with other arguments: AMQP 406 PRECONDITION_FAILED. */
+function isPreconditionFailed(err: unknown): err is Error {
+  return err instanceof Error && (err as Error & { code?: unknown }).code === 406;
+}
+
+async function assertQueue(channel: Channel, queue: string, args: Record<string, unknown>): Promise<void> {
+  try {
+    await channel.assertQueue(queue, { durable: true, arguments: args });
+  } catch (err) {
+    throw isPreconditionFailed(err) ? new TopologyConflictError(queue, err.message) : err;
+  }
 }

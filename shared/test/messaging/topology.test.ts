@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import type { GetMessage } from 'amqplib';
 import { waitFor } from '../../src/waitFor';
-import { declareServiceTopology, names } from '../../src/messaging/topology';
+import { declareServiceTopology, names, TopologyConflictError } from '../../src/messaging/topology';
 import { management } from '../../../test/support/rabbit';
 import { useBroker } from './support';
 
@@ -114,6 +114,22 @@ describe('broker topology of a consuming service', () => {
       'x-dead-letter-exchange': '',
       'x-dead-letter-routing-key': `${p}ride-service`,
     });
+  });
+
+  it('names the queue and the remedy when a queue left by an older setup has other arguments (a classic queue under quorum)', async () => {
+    const options = { prefix: ctx.prefix, service: 'stale-service', exchange: 'ride.events', events: ['driver.assigned' as const] };
+    await declareServiceTopology(ctx.channel, { ...options, queueType: 'classic' });
+    // The refused redeclaration closes its channel (AMQP 406), so it gets one of its own.
+    const channel = await ctx.conn.createChannel();
+    channel.on('error', () => undefined);
+    const refused = await declareServiceTopology(channel, { ...options, queueType: 'quorum' }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(refused).to.be.instanceOf(TopologyConflictError);
+    const conflict = refused as TopologyConflictError;
+    expect(conflict.queue).to.equal(`${ctx.prefix}stale-service`);
+    expect(conflict.message).to.include(`rabbitmqctl delete_queue '${ctx.prefix}stale-service'`).and.include('PRECONDITION_FAILED');
   });
 
   it('moves an expired retry message back to the service queue with its body and headers (quorum TTL + dead-lettering)', async () => {

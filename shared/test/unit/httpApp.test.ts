@@ -3,12 +3,13 @@ import request from 'supertest';
 import { z } from 'zod';
 import { AppError, ConflictError, NotFoundError, createHttpApp, createLogger, createMetrics, parseBody } from '@ridehail/shared';
 
-function appWith(ready = true) {
+function appWith(ready = true, notReadyReason?: string) {
   return createHttpApp({
     service: 'test-service',
     logger: createLogger('test-service', 'error'),
     metrics: createMetrics('test-service'),
     readiness: async () => ready,
+    notReadyReason: () => notReadyReason,
     mount: (router) => {
       router.post('/things', async (req, res) => {
         const body = parseBody(z.object({ name: z.string().min(1), size: z.number().int() }), req.body);
@@ -34,6 +35,17 @@ describe('HTTP kit', () => {
 
   it('says 503 on /readyz while store or broker is down', async () => {
     await request(appWith(false)).get('/readyz').expect(503);
+  });
+
+  it('says on /readyz what an operator must fix when the service knows it (e.g. a conflicting queue)', async () => {
+    const res = await request(appWith(false, 'queue t1.ride-service already exists with other arguments')).get('/readyz').expect(503);
+    expect(res.body).to.deep.equal({
+      status: 'not ready',
+      service: 'test-service',
+      reason: 'queue t1.ride-service already exists with other arguments',
+    });
+    const ready = await request(appWith(true, 'stale')).get('/readyz').expect(200);
+    expect(ready.body).to.not.have.property('reason');
   });
 
   it('exposes the messaging metrics in Prometheus text', async () => {
