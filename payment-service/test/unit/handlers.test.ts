@@ -39,7 +39,11 @@ describe('payment-service on ride.requested', () => {
     const [fare, ...rest] = await h.events();
     expect(rest).to.have.length(0);
     expect(fare?.type).to.equal('fare.calculated');
-    expect(fare?.payload).to.deep.equal({ rideId: ride.rideId, ...expectedQuote });
+    expect(fare?.payload).to.deep.equal({
+      rideId: ride.rideId,
+      fare: { amount: expectedQuote.amount, currency: expectedQuote.currency },
+      distanceKm: expectedQuote.distanceKm,
+    });
     expect(fare?.causationId).to.equal(requested.id);
     expect(fare?.correlationId).to.equal(ride.rideId);
   });
