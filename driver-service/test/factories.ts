@@ -14,21 +14,21 @@ import {
   type OutboxRecord,
   type PayloadOf,
   type PersonRef,
+  type Point,
   type Store,
   foldLedger,
   readSummary,
 } from '@ridehail/shared';
 import { newDriver, type Driver, type NewDriver } from '../src/domain/driver';
-import type { LatLng } from '../src/domain/geo';
 import { emptySummary, type DriverTripSummary } from '../src/domain/summary';
 import type { RideAssignment } from '../src/domain/trip';
 import { subscriptions } from '../src/main';
 import { collections, driverLedger, drivers, driverTripSummaries, rideAssignments } from '../src/store/collections';
 
-export const CENTRE: LatLng = { lat: 52.52, lng: 13.405 };
+export const CENTRE: Point = { lat: 52.52, lng: 13.405 };
 
 /** A point `km` kilometres north of `from` (1° of latitude ≈ 111.2 km). */
-export function north(km: number, from: LatLng = CENTRE): LatLng {
+export function north(km: number, from: Point = CENTRE): Point {
   return { lat: from.lat + km / 111.195, lng: from.lng };
 }
 
@@ -94,7 +94,14 @@ export function paymentCaptured(rideId: string, driverId: string, amount = 1250,
     'payment.captured',
     'payment-service',
     rideId,
-    { rideId, paymentId: `pay-${rideId}`, riderId: 'rider-1', driverId, amount, currency: 'EUR', capturedAt: capturedAt.toISOString() },
+    {
+      rideId,
+      paymentId: `pay-${rideId}`,
+      riderId: 'rider-1',
+      driverId,
+      fare: { amount, currency: 'EUR' },
+      capturedAt: capturedAt.toISOString(),
+    },
     capturedAt,
   );
 }

@@ -96,14 +96,19 @@ export function driverUnavailable(ride: Ride): Envelope<'driver.unavailable'> {
 }
 
 export function fareCalculated(ride: Ride, amount = 1234): Envelope<'fare.calculated'> {
-  return envelope('fare.calculated', ride.id, { rideId: ride.id, amount, currency: CURRENCY, distanceKm: 3.9 }, 'payment-service');
+  return envelope(
+    'fare.calculated',
+    ride.id,
+    { rideId: ride.id, fare: { amount, currency: CURRENCY }, distanceKm: 3.9 },
+    'payment-service',
+  );
 }
 
 export function paymentAuthorized(ride: Ride, driver: PersonRef = aDriver(), amount = 1234): Envelope<'payment.authorized'> {
   return envelope(
     'payment.authorized',
     ride.id,
-    { rideId: ride.id, paymentId: `pay-${ride.id}`, amount, currency: CURRENCY, driver },
+    { rideId: ride.id, paymentId: `pay-${ride.id}`, fare: { amount, currency: CURRENCY }, driver },
     'payment-service',
   );
 }
@@ -121,7 +126,14 @@ export function paymentCaptured(ride: Ride, amount = 1234, driverId = ride.drive
   return envelope(
     'payment.captured',
     ride.id,
-    { rideId: ride.id, paymentId: `pay-${ride.id}`, riderId: ride.riderId, driverId, amount, currency: CURRENCY, capturedAt: nextTime() },
+    {
+      rideId: ride.id,
+      paymentId: `pay-${ride.id}`,
+      riderId: ride.riderId,
+      driverId,
+      fare: { amount, currency: CURRENCY },
+      capturedAt: nextTime(),
+    },
     'payment-service',
   );
 }

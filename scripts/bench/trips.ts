@@ -216,7 +216,7 @@ function riderTrip(rider: Rider, driver: { id: string; name: string; email: stri
   if (k % 20 === 7) return decided(rejectRide(ride, 'no driver in range', change(5)), 'reject');
   ride = decided(assignDriver(ride, driver, change(5)), 'assign');
   if (k % 20 === 13) return decided(cancelByRider(ride, change(8)), 'cancel');
-  ride = decided(confirmRide(ride, { driver, amount: fareOf(k), currency: CURRENCY }, change(10)), 'confirm');
+  ride = decided(confirmRide(ride, { driver, fare: { amount: fareOf(k), currency: CURRENCY } }, change(10)), 'confirm');
   ride = decided(completeRide(ride, change(30)), 'complete');
   ride = decided(
     recordCapture(ride, { paymentId: `pay-${rideId}`, amount: fareOf(k), currency: CURRENCY, capturedAt: at(k, 31) }, change(31)),

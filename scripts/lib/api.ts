@@ -1,4 +1,5 @@
 // Typed calls to the four services' HTTP APIs (DESIGN §3, §9), shared by the demo, the audit and the e2e lane.
+import type { Point } from '@ridehail/shared';
 import { z } from 'zod';
 import type { ServiceKey, ServiceUrls } from './services';
 import {
@@ -19,15 +20,10 @@ import {
   type RiderTripsView,
 } from './http';
 
-export interface LatLng {
-  lat: number;
-  lng: number;
-}
-
 export interface RideRequest {
   riderId: string;
-  pickup: LatLng;
-  dropoff: LatLng;
+  pickup: Point;
+  dropoff: Point;
   paymentMethod?: string;
 }
 
@@ -41,7 +37,7 @@ export class SagaApi {
     return call(riderSchema, 'POST', `${this.urls.ride}/riders`, { body: input, expected: 201 });
   }
 
-  createDriver(input: { name: string; email: string; location: LatLng; status?: 'AVAILABLE' | 'OFFLINE' }) {
+  createDriver(input: { name: string; email: string; location: Point; status?: 'AVAILABLE' | 'OFFLINE' }) {
     return call(driverSchema, 'POST', `${this.urls.driver}/drivers`, { body: input, expected: 201 });
   }
 

@@ -1,6 +1,6 @@
 // The saga scenarios of DESIGN §2 as runnable checks: the demo prints them, the e2e lane asserts them.
-import { waitFor } from '@ridehail/shared';
-import { metricValue, type LatLng, type SagaApi } from './api';
+import { waitFor, type Point } from '@ridehail/shared';
+import { metricValue, type SagaApi } from './api';
 import {
   driverIdOf,
   type DriverView,
@@ -43,16 +43,16 @@ export interface ScenarioResult {
 }
 
 export interface World {
-  center: LatLng;
+  center: Point;
   place: string;
   rider: RiderView;
   drivers: DriverView[];
   /** A point with no driver within the search radius. */
-  nowhere: LatLng;
+  nowhere: Point;
 }
 
 const earthKm = 6371;
-export function distanceKm(a: LatLng, b: LatLng): number {
+export function distanceKm(a: Point, b: Point): number {
   const rad = (d: number) => (d * Math.PI) / 180;
   const dLat = rad(b.lat - a.lat);
   const dLng = rad(b.lng - a.lng);
@@ -61,13 +61,13 @@ export function distanceKm(a: LatLng, b: LatLng): number {
 }
 
 /** A point `km` away from `from` towards the north-east. */
-export function offset(from: LatLng, kmNorth: number, kmEast: number): LatLng {
+export function offset(from: Point, kmNorth: number, kmEast: number): Point {
   const lat = from.lat + kmNorth / 111.32;
   const lng = from.lng + kmEast / (111.32 * Math.cos((from.lat * Math.PI) / 180));
   return { lat: Number(lat.toFixed(6)), lng: Number(lng.toFixed(6)) };
 }
 
-const places: { name: string; at: LatLng }[] = [
+const places: { name: string; at: Point }[] = [
   { name: 'Lisbon', at: { lat: 38.7223, lng: -9.1393 } },
   { name: 'Berlin', at: { lat: 52.52, lng: 13.405 } },
   { name: 'Montréal', at: { lat: 45.5019, lng: -73.5674 } },
@@ -86,9 +86,9 @@ export async function pickNeighbourhood(
   api: SagaApi,
   radiusKm: number,
   suffix = Math.random(),
-): Promise<{ place: string; center: LatLng; nowhere: LatLng }> {
+): Promise<{ place: string; center: Point; nowhere: Point }> {
   const existing = await api.listDrivers();
-  const clear = (p: LatLng, km: number) => existing.every((d) => distanceKm(d.location, p) > km);
+  const clear = (p: Point, km: number) => existing.every((d) => distanceKm(d.location, p) > km);
   for (let attempt = 0; attempt < 50; attempt += 1) {
     const place = places[Math.floor((suffix * 1000 + attempt) % places.length)] ?? places[0]!;
     const center = offset(place.at, (Math.random() - 0.5) * 40, (Math.random() - 0.5) * 40);
@@ -147,7 +147,7 @@ class Scenario {
     this.ctx.progress?.(this.key, line);
   }
 
-  async request(pickup: LatLng, dropoff: LatLng, paymentMethod?: string) {
+  async request(pickup: Point, dropoff: Point, paymentMethod?: string) {
     this.startedAt = Date.now();
     const accepted = await this.ctx.api.requestRide({ riderId: this.rider.id, pickup, dropoff, paymentMethod });
     this.rideId = accepted.rideId;

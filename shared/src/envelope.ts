@@ -60,7 +60,10 @@ export function createEnvelope<T extends EventType>(input: NewEventInput<T>): En
 
 export type ParseResult = { ok: true; envelope: AnyEnvelope } | { ok: false; reason: string; partial?: Partial<RawEnvelope> };
 
-/** Parses and validates a raw message body: the envelope first, then the payload for its type and version. */
+/**
+ * Parses and validates a raw message body: the envelope first, then the payload for its type and version. A payload of
+ * an older version that the catalogue still reads is upcast here, the one place, to the current shape.
+ */
 export function parseEnvelope(body: Buffer | string): ParseResult {
   let json: unknown;
   try {
@@ -72,15 +75,28 @@ export function parseEnvelope(body: Buffer | string): ParseResult {
   if (!env.success) return { ok: false, reason: `invalid envelope: ${formatZodIssues(env.error)}` };
   const raw = env.data;
   if (!(raw.type in eventCatalogue)) return { ok: false, reason: `unknown event type ${raw.type}`, partial: raw };
-  const entry = eventCatalogue[raw.type as EventType];
+  const type = raw.type as EventType;
+  const entry = eventCatalogue[type];
+  let current: unknown = raw.payload;
   if (raw.version !== entry.version) {
-    return { ok: false, reason: `unsupported version ${raw.version} of ${raw.type} (expected ${entry.version})`, partial: raw };
+    const older: z.ZodType | undefined = entry.older[raw.version];
+    if (older === undefined) {
+      const readable = [...Object.keys(entry.older).map(Number), entry.version].sort((a, b) => a - b);
+      const reads = `version${readable.length > 1 ? 's' : ''} ${readable.join(', ')}`;
+      return { ok: false, reason: `unsupported version ${raw.version} of ${type} (this build reads ${reads})`, partial: raw };
+    }
+    const upcast = older.safeParse(raw.payload);
+    if (!upcast.success) {
+      return { ok: false, reason: `invalid ${type} v${raw.version} payload: ${formatZodIssues(upcast.error)}`, partial: raw };
+    }
+    current = upcast.data;
   }
-  const payload = entry.schema.safeParse(raw.payload);
+  const payload = entry.schema.safeParse(current);
   if (!payload.success) {
-    return { ok: false, reason: `invalid ${raw.type} payload: ${formatZodIssues(payload.error)}`, partial: raw };
+    return { ok: false, reason: `invalid ${type} payload: ${formatZodIssues(payload.error)}`, partial: raw };
   }
-  return { ok: true, envelope: { ...raw, payload: payload.data } as AnyEnvelope };
+  // An upcast envelope says the version of the shape it now carries: handlers see one shape per type, whatever was sent.
+  return { ok: true, envelope: { ...raw, version: entry.version, payload: payload.data } as AnyEnvelope };
 }
 
 export function formatZodIssues(error: z.ZodError): string {

@@ -36,9 +36,24 @@ export const exchanges = {
 } as const;
 export type ExchangeName = (typeof exchanges)[keyof typeof exchanges];
 
-function entry<S extends z.ZodType>(exchange: ExchangeName, schema: S, version = 1) {
-  return { exchange, schema, version };
+/**
+ * Older payload shapes of one event still read, by version: each validates a payload of that version and rewrites it in
+ * the current shape (a zod pipe), so a message already in a queue, an outbox or a parking queue at deploy time is still
+ * handled. `parseEnvelope` applies them; handlers only ever see the current shape.
+ */
+export type OlderVersions<S extends z.ZodType> = Readonly<Record<number, z.ZodType<z.input<S>>>>;
+
+function entry<S extends z.ZodType>(exchange: ExchangeName, schema: S, version = 1, older: OlderVersions<S> = {}) {
+  return { exchange, schema, version, older };
 }
+
+// Version 1 of the payment events carried money flat (`amount`, `currency`); version 2 nests it as `fare: Money`, as
+// ride.* do. The v1 schemas stay only to read what was published before v2.
+const flatMoney = moneySchema.shape;
+const fareOfFlat = <P extends { amount: number; currency: string }>({ amount, currency, ...rest }: P) => ({
+  ...rest,
+  fare: { amount, currency },
+});
 
 // Payloads are self-contained: each carries what every consumer needs, so arrival order never matters (DESIGN §2).
 export const eventCatalogue = {
@@ -112,22 +127,15 @@ export const eventCatalogue = {
   ),
   'fare.calculated': entry(
     exchanges.payment,
-    z.object({
-      rideId: z.string().min(1),
-      amount: z.number().int().nonnegative(),
-      currency: z.string().length(3),
-      distanceKm: z.number().nonnegative(),
-    }),
+    z.object({ rideId: z.string().min(1), fare: moneySchema, distanceKm: z.number().nonnegative() }),
+    2,
+    { 1: z.object({ rideId: z.string().min(1), ...flatMoney, distanceKm: z.number().nonnegative() }).transform(fareOfFlat) },
   ),
   'payment.authorized': entry(
     exchanges.payment,
-    z.object({
-      rideId: z.string().min(1),
-      paymentId: z.string().min(1),
-      amount: z.number().int().nonnegative(),
-      currency: z.string().length(3),
-      driver: personRef,
-    }),
+    z.object({ rideId: z.string().min(1), paymentId: z.string().min(1), fare: moneySchema, driver: personRef }),
+    2,
+    { 1: z.object({ rideId: z.string().min(1), paymentId: z.string().min(1), ...flatMoney, driver: personRef }).transform(fareOfFlat) },
   ),
   'payment.declined': entry(
     exchanges.payment,
@@ -148,10 +156,22 @@ export const eventCatalogue = {
       paymentId: z.string().min(1),
       riderId: z.string().min(1),
       driverId: z.string().min(1),
-      amount: z.number().int().nonnegative(),
-      currency: z.string().length(3),
+      fare: moneySchema,
       capturedAt: isoTime,
     }),
+    2,
+    {
+      1: z
+        .object({
+          rideId: z.string().min(1),
+          paymentId: z.string().min(1),
+          riderId: z.string().min(1),
+          driverId: z.string().min(1),
+          ...flatMoney,
+          capturedAt: isoTime,
+        })
+        .transform(fareOfFlat),
+    },
   ),
   'notification.sent': entry(
     exchanges.notification,

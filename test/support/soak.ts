@@ -7,9 +7,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import amqp, { type ConsumeMessage, type MessageProperties, type Options } from 'amqplib';
 import mongoose from 'mongoose';
-import { handleParked } from '@ridehail/shared';
+import { handleParked, type Point } from '@ridehail/shared';
 import { AUTHORIZATION_MADE_LOG } from '../../payment-service/src/main';
-import { SagaApi, metricValue, type LatLng } from '../../scripts/lib/api';
+import { SagaApi, metricValue } from '../../scripts/lib/api';
 import { doubleEffectsOnTheBroker, formatAudit, runAudit, type AuditReport } from '../../scripts/lib/audit';
 import { HttpError, type NotificationView, type PaymentView, type RideStatus, type RideView } from '../../scripts/lib/http';
 import { offset, pickNeighbourhood } from '../../scripts/lib/scenarios';
@@ -657,7 +657,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       const spec = pathSpecs[saga.path];
       const rider = riders[saga.riderIndex];
       if (!rider) throw new Error(`no rider ${saga.riderIndex}`);
-      const pickup: LatLng = spec.far
+      const pickup: Point = spec.far
         ? offset(nowhere, Math.random() * 2 - 1, Math.random() * 2 - 1)
         : offset(center, Math.random() - 0.5, Math.random() - 0.5);
       const dropoff = offset(pickup, 2 + Math.random() * 3, 1 + Math.random() * 2);

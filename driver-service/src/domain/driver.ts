@@ -1,5 +1,6 @@
 // The driver aggregate: who may be reserved, and which rides may move a driver on or release it.
-import { toGeoPoint, type GeoPoint, type LatLng } from './geo';
+import type { Point } from '@ridehail/shared';
+import { toGeoPoint, type GeoPoint } from './geo';
 
 export const driverStatuses = ['AVAILABLE', 'RESERVED', 'ON_TRIP', 'OFFLINE'] as const;
 export type DriverStatus = (typeof driverStatuses)[number];
@@ -24,7 +25,7 @@ export interface NewDriver {
   id: string;
   name: string;
   email: string;
-  location: LatLng;
+  location: Point;
   status?: InitialDriverStatus;
 }
 
@@ -72,6 +73,6 @@ export function release(driver: Driver, rideId: string, at: string): Driver | nu
 }
 
 /** A new position, in any status (DESIGN §3: moving emits nothing and changes nothing else). */
-export function relocate(driver: Driver, to: LatLng, at: string): Driver {
+export function relocate(driver: Driver, to: Point, at: string): Driver {
   return { ...driver, location: toGeoPoint(to), updatedAt: at };
 }

@@ -1,9 +1,5 @@
-// Points as the API speaks them ({lat,lng}) and as the store keeps them (GeoJSON [lng,lat]), and distances between them.
-import { EARTH_RADIUS_2DSPHERE_KM, haversineKm } from '@ridehail/shared';
-export interface LatLng {
-  lat: number;
-  lng: number;
-}
+// Points as the API and events speak them (shared `Point`) and as the store keeps them (GeoJSON [lng,lat]); distances.
+import { EARTH_RADIUS_2DSPHERE_KM, haversineKm, type Point } from '@ridehail/shared';
 
 /** A GeoJSON Point: what a 2dsphere index needs (longitude first). */
 export interface GeoPoint {
@@ -11,15 +7,15 @@ export interface GeoPoint {
   coordinates: [number, number];
 }
 
-export function toGeoPoint(p: LatLng): GeoPoint {
+export function toGeoPoint(p: Point): GeoPoint {
   return { type: 'Point', coordinates: [p.lng, p.lat] };
 }
 
-export function fromGeoPoint(p: GeoPoint): LatLng {
+export function fromGeoPoint(p: GeoPoint): Point {
   return { lat: p.coordinates[1], lng: p.coordinates[0] };
 }
 
 /** Great-circle distance in kilometres, on the Earth MongoDB's 2dsphere queries use, so "within range" means the same everywhere. */
-export function distanceKm(a: LatLng, b: LatLng): number {
+export function distanceKm(a: Point, b: Point): number {
   return haversineKm(a, b, EARTH_RADIUS_2DSPHERE_KM);
 }

@@ -10,14 +10,16 @@ export function recordEarningsOnPaymentCaptured(deps: HandlerDeps): EventHandler
     const trip = await uow.tx.repo(rideAssignments).get(p.rideId);
     const next = recordCapture(trip, p.rideId, {
       paymentId: p.paymentId,
-      amount: { amount: p.amount, currency: p.currency },
+      amount: p.fare,
       at: p.capturedAt,
     });
     if (next === null) {
       ctx.logger.info(`capture of ride ${p.rideId} already recorded; nothing to do`);
       return;
     }
-    if (p.currency !== deps.currency) ctx.logger.warn(`ride ${p.rideId} captured in ${p.currency}, totals are kept in ${deps.currency}`);
+    if (p.fare.currency !== deps.currency) {
+      ctx.logger.warn(`ride ${p.rideId} captured in ${p.fare.currency}, totals are kept in ${deps.currency}`);
+    }
     await saveTrip(uow.tx, trip, next, deps.currency);
   });
 }

@@ -2,9 +2,9 @@
 import { pointSchema, tripPageQuerySchema } from '@ridehail/shared';
 import { z } from 'zod';
 import { driverStatuses, initialDriverStatuses, type Driver } from '../domain/driver';
-import { fromGeoPoint, type LatLng } from '../domain/geo';
+import { fromGeoPoint } from '../domain/geo';
 import type { RideAssignment, TripStatus } from '../domain/trip';
-import type { Money } from '@ridehail/shared';
+import type { Money, Point } from '@ridehail/shared';
 
 export const createDriverBody = z.object({
   name: z.string().trim().min(1).max(200),
@@ -29,7 +29,7 @@ export interface DriverJson {
   name: string;
   email: string;
   status: Driver['status'];
-  location: LatLng;
+  location: Point;
   currentRideId?: string;
   createdAt: string;
   updatedAt: string;

@@ -1,6 +1,6 @@
 // The payment aggregate and the per-ride ledger: which gateway call a message asks for, and what it records and emits.
 import { createHash } from 'node:crypto';
-import type { EventType, PayloadOf, PersonRef, Point, Versioned } from '@ridehail/shared';
+import type { EventType, Money, PayloadOf, PersonRef, Point, Versioned } from '@ridehail/shared';
 import { quoteFare, sameQuote, type Quote, type Tariff } from './fare';
 
 export const paymentStatuses = ['AUTHORIZED', 'DECLINED', 'CAPTURED', 'VOIDED'] as const;
@@ -56,6 +56,11 @@ export interface Trip {
   dropoff: Point;
 }
 
+/** The money of a quote or a payment as events carry it: stored flat, it travels as one `fare` object like ride.* do. */
+function moneyOf(of: { amount: number; currency: string }): Money {
+  return { amount: of.amount, currency: of.currency };
+}
+
 /** Deterministic, so two messages about one ride can only ever meet on one payment document. */
 export function paymentIdFor(rideId: string): string {
   return `pay_${createHash('sha256').update(rideId).digest('hex').slice(0, 32)}`;
@@ -80,7 +85,7 @@ export function quoteOnRideRequested(
   const quote = base.quote ?? quoteFare(trip.pickup, trip.dropoff, tariff);
   return {
     ledger: { ...base, quote, quotedAt: base.quotedAt ?? at, fareCalculatedAt: at, updatedAt: at },
-    event: { type: 'fare.calculated', payload: { rideId, ...quote } },
+    event: { type: 'fare.calculated', payload: { rideId, fare: moneyOf(quote), distanceKm: quote.distanceKm } },
   };
 }
 
@@ -154,8 +159,7 @@ export function recordAuthorization(
         payload: {
           rideId: payment.rideId,
           paymentId: payment.id,
-          amount: payment.amount,
-          currency: payment.currency,
+          fare: moneyOf(payment),
           driver: payment.driver,
         },
       },
@@ -221,8 +225,7 @@ export function capturePayment(payment: Payment, capturedAt: string, at: string)
         paymentId: captured.id,
         riderId: captured.riderId,
         driverId: captured.driverId,
-        amount: captured.amount,
-        currency: captured.currency,
+        fare: moneyOf(captured),
         capturedAt,
       },
     },

@@ -39,7 +39,11 @@ describe('payment-service on ride.requested', () => {
     const [fare, ...rest] = await h.events();
     expect(rest).to.have.length(0);
     expect(fare?.type).to.equal('fare.calculated');
-    expect(fare?.payload).to.deep.equal({ rideId: ride.rideId, ...expectedQuote });
+    expect(fare?.payload).to.deep.equal({
+      rideId: ride.rideId,
+      fare: { amount: expectedQuote.amount, currency: expectedQuote.currency },
+      distanceKm: expectedQuote.distanceKm,
+    });
     expect(fare?.causationId).to.equal(requested.id);
     expect(fare?.correlationId).to.equal(ride.rideId);
   });
@@ -88,8 +92,7 @@ describe('payment-service on driver.assigned', () => {
     expect(authorizedEvent?.payload).to.deep.include({
       rideId: ride.rideId,
       paymentId: payment?.id,
-      amount: expectedQuote.amount,
-      currency: 'EUR',
+      fare: { amount: expectedQuote.amount, currency: 'EUR' },
     });
     expect(authorizedEvent?.payload['driver']).to.deep.include({ id: ride.driverId });
     expect(authorizedEvent?.causationId).to.equal(assigned.id);
@@ -102,8 +105,12 @@ describe('payment-service on driver.assigned', () => {
     await h.deliver(rideRequested(ride));
     const [authorized] = await h.eventsOf('payment.authorized');
     const [fare] = await h.eventsOf('fare.calculated');
-    expect(authorized?.payload['amount']).to.equal(expectedQuote.amount);
-    expect(fare?.payload).to.deep.equal({ rideId: ride.rideId, ...expectedQuote });
+    expect(authorized?.payload['fare']).to.deep.equal({ amount: expectedQuote.amount, currency: 'EUR' });
+    expect(fare?.payload).to.deep.equal({
+      rideId: ride.rideId,
+      fare: { amount: expectedQuote.amount, currency: expectedQuote.currency },
+      distanceKm: expectedQuote.distanceKm,
+    });
   });
 
   it('declines pm_card_declined with the driver and a reason, and records the payment DECLINED', async () => {
@@ -246,8 +253,7 @@ describe('payment-service on ride.completed', () => {
       paymentId: payment?.id,
       riderId: ride.riderId,
       driverId: ride.driverId,
-      amount: expectedQuote.amount,
-      currency: 'EUR',
+      fare: { amount: expectedQuote.amount, currency: 'EUR' },
       capturedAt: payment?.capturedAt,
     });
     expect(captured?.causationId).to.equal(completed.id);

@@ -37,14 +37,18 @@ describe('payment-service domain', () => {
   describe('the quote', () => {
     it('is emitted once per ride', () => {
       const first = quoteOnRideRequested(null, 'ride-1', { pickup, dropoff }, tariff, at);
-      expect(first?.event).to.deep.equal({ type: 'fare.calculated', payload: { rideId: 'ride-1', ...quoteFare(pickup, dropoff, tariff) } });
+      const { amount, currency, distanceKm } = quoteFare(pickup, dropoff, tariff);
+      expect(first?.event).to.deep.equal({
+        type: 'fare.calculated',
+        payload: { rideId: 'ride-1', fare: { amount, currency }, distanceKm },
+      });
       expect(quoteOnRideRequested(first!.ledger, 'ride-1', { pickup, dropoff }, tariff, later)).to.equal(null);
     });
 
     it('reuses the quote an earlier authorization stored', () => {
       const stored = { ...emptyLedger('ride-1', at), quote: { amount: 999, currency: 'EUR', distanceKm: 6.2 }, quotedAt: at };
       const quoted = quoteOnRideRequested(stored, 'ride-1', { pickup, dropoff }, tariff, later);
-      expect(quoted?.event.payload).to.deep.include({ amount: 999, distanceKm: 6.2 });
+      expect(quoted?.event.payload).to.deep.include({ fare: { amount: 999, currency: 'EUR' }, distanceKm: 6.2 });
     });
   });
 
@@ -115,8 +119,7 @@ describe('payment-service domain', () => {
         paymentId: payment.id,
         riderId: payment.riderId,
         driverId: payment.driverId,
-        amount: payment.amount,
-        currency: payment.currency,
+        fare: { amount: payment.amount, currency: payment.currency },
         capturedAt: later,
       });
       expect(capturePayment(captured.payment, later, later)).to.equal(null);

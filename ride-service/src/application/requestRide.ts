@@ -1,6 +1,6 @@
 // POST /rides: the rider must exist and be ACTIVE; the ride is stored and `ride.requested` emitted in one unit of work.
 import { randomUUID } from 'node:crypto';
-import { AppError, emitter, NotFoundError, sortKey, type Transaction } from '@ridehail/shared';
+import { AppError, emitter, NotFoundError, sortKey, type Point, type Transaction } from '@ridehail/shared';
 import { requestRide as decideRequest, type Ride } from '../domain/ride';
 import { riders } from '../store/collections';
 import { RIDE_WRITE_ATTEMPTS, saveRideChange } from '../store/rideWrites';
@@ -8,8 +8,8 @@ import { clockOf, type UseCaseDeps } from './deps';
 
 export interface RideRequest {
   riderId: string;
-  pickup: { lat: number; lng: number };
-  dropoff: { lat: number; lng: number };
+  pickup: Point;
+  dropoff: Point;
   paymentMethod: string;
 }
 

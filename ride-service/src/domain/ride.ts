@@ -155,8 +155,7 @@ export function recordFare(ride: Ride, fare: Money, change: Change): Decision {
 
 export interface Authorization {
   driver: PersonRef;
-  amount: number;
-  currency: string;
+  fare: Money;
 }
 
 /** payment.authorized: REQUESTED or DRIVER_ASSIGNED → CONFIRMED; the payload's driver covers a driver.assigned not seen yet. */
@@ -164,7 +163,7 @@ export function confirmRide(ride: Ride, authorization: Authorization, change: Ch
   if (isTerminal(ride.status)) return terminalRefusal(ride, 'a payment authorization');
   if (ride.status === 'CONFIRMED') return refuse('already-recorded', `ride ${ride.id} is already CONFIRMED`);
   const driver = ride.driver ?? authorization.driver;
-  const fare = ride.fare ?? { amount: authorization.amount, currency: authorization.currency };
+  const fare = ride.fare ?? authorization.fare;
   const next = moved(ride, 'CONFIRMED', change, { driver });
   return changed(next, [
     {

@@ -6,7 +6,7 @@ import { applyToRide, type HandlerDeps } from './applyToRide';
 export function confirmRideOnPaymentAuthorized(deps: HandlerDeps): EventHandler<'payment.authorized'> {
   return transactional((payload, uow, ctx) =>
     applyToRide(deps, uow, ctx, payload.rideId, (ride, change) =>
-      confirmRide(ride, { driver: payload.driver, amount: payload.amount, currency: payload.currency }, change),
+      confirmRide(ride, { driver: payload.driver, fare: payload.fare }, change),
     ),
   );
 }

@@ -5,8 +5,6 @@ import { applyToRide, type HandlerDeps } from './applyToRide';
 
 export function recordFareOnFareCalculated(deps: HandlerDeps): EventHandler<'fare.calculated'> {
   return transactional((payload, uow, ctx) =>
-    applyToRide(deps, uow, ctx, payload.rideId, (ride, change) =>
-      recordFare(ride, { amount: payload.amount, currency: payload.currency }, change),
-    ),
+    applyToRide(deps, uow, ctx, payload.rideId, (ride, change) => recordFare(ride, payload.fare, change)),
   );
 }

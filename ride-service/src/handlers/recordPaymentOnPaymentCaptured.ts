@@ -8,7 +8,7 @@ export function recordPaymentOnPaymentCaptured(deps: HandlerDeps): EventHandler<
     applyToRide(deps, uow, ctx, payload.rideId, (ride, change) =>
       recordCapture(
         ride,
-        { paymentId: payload.paymentId, amount: payload.amount, currency: payload.currency, capturedAt: payload.capturedAt },
+        { paymentId: payload.paymentId, amount: payload.fare.amount, currency: payload.fare.currency, capturedAt: payload.capturedAt },
         change,
       ),
     ),

@@ -124,7 +124,7 @@ describe('message consumer', () => {
     expect(await counterValue(svc.metrics.retried)).to.equal(2);
   });
 
-  it('parks an invalid message at once, without retries and without calling the handler', async () => {
+  it('parks an invalid message (not JSON, a bad payload, an unknown version) at once, without retries and without calling the handler', async () => {
     let calls = 0;
     const svc = await start({
       service: 'strict-service',
@@ -140,6 +140,8 @@ describe('message consumer', () => {
     const exchange = `${ctx.prefix}ride.events`;
     const good = rideRequested();
     const badPayload = { ...good, id: 'bad-payload-1', payload: { rideId: good.payload.rideId } };
+    // A producer newer than this build: a version no catalogue entry here reads, so no handler may guess at its shape.
+    const futureVersion = { ...good, id: 'future-version-1', version: 7 };
     const startedAt = Date.now();
 
     ctx.channel.publish(exchange, 'ride.requested', Buffer.from('this is { not json'), { messageId: 'not-json-1', type: 'ride.requested' });
@@ -147,18 +149,24 @@ describe('message consumer', () => {
       messageId: 'bad-payload-1',
       type: 'ride.requested',
     });
+    ctx.channel.publish(exchange, 'ride.requested', Buffer.from(JSON.stringify(futureVersion)), {
+      messageId: 'future-version-1',
+      type: 'ride.requested',
+      headers: { 'x-event-version': 7 },
+    });
 
-    const parked = await takeMessages(ctx.channel, `${ctx.prefix}strict-service.dlq`, 2, 2_500);
+    const parked = await takeMessages(ctx.channel, `${ctx.prefix}strict-service.dlq`, 3, 2_500);
     expect(Date.now() - startedAt).to.be.below(3000);
     const reasons = Object.fromEntries(
       parked.map((m) => [m.properties.messageId as string, m.properties.headers?.['x-parking-reason'] as string]),
     );
     expect(reasons['not-json-1']).to.match(/not JSON/);
     expect(reasons['bad-payload-1']).to.match(/invalid ride\.requested payload/);
+    expect(reasons['future-version-1']).to.equal('unsupported version 7 of ride.requested (this build reads version 1)');
     for (const m of parked) expect(m.properties.headers?.['x-attempts']).to.equal(1);
     expect(calls).to.equal(0);
     expect(await counterValue(svc.metrics.retried)).to.equal(0);
-    expect(await counterValue(svc.metrics.deadLettered, { reason: 'invalid' })).to.equal(2);
+    expect(await counterValue(svc.metrics.deadLettered, { reason: 'invalid' })).to.equal(3);
     for (const level of [1, 2]) expect(await messageCount(ctx.channel, `${ctx.prefix}strict-service.retry.${level}`)).to.equal(0);
   });
 

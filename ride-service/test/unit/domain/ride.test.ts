@@ -23,7 +23,7 @@ function refusalOf(decision: Decision): string {
 }
 
 const driver = aDriver();
-const auth = { driver, amount: 1500, currency: 'EUR' };
+const auth = { driver, fare: { amount: 1500, currency: 'EUR' } };
 
 function assigned(): Ride {
   return changedRide(assignDriver(aRequestedRide(), driver, change()));

@@ -27,7 +27,7 @@ import {
 import { aDriver, aRequestedRide, aRider, change } from '../../factories';
 
 const driver = aDriver();
-const auth = { driver, amount: 2500, currency: 'EUR' };
+const auth = { driver, fare: { amount: 2500, currency: 'EUR' } };
 
 /** A rider's trips and summary, moved the way the store moves them: summary + contribution(after) − contribution(before). */
 class Rider {
