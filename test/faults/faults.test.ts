@@ -80,7 +80,12 @@ describe('the saga under faults: crashes, broker cuts, duplicates, reordering an
   let api: SagaApi;
   /** Messages this test published itself: the services' own output is everything else on the tap. */
   const injected = new Set<string>();
-  /** Ride ids made up by the reordering scenario: ride-service never heard of them. */
+  /**
+   * Ride ids made up by the reordering scenario: ride-service never heard of them. With two replicas the scenario's two
+   * messages may be handled side by side, so a driver may be reserved and released, a payment authorized and voided,
+   * and ride-service gets events about a ride it does not know. That residue is why the scenario runs after the
+   * poison one (whose retry counters it would disturb) and is left out of the audit and of the parked-message check.
+   */
   const syntheticRides = new Set<string>();
   const riderIds: string[] = [];
   /** Parked messages that no scenario put there on purpose (each one is a message the saga lost). */
@@ -215,6 +220,9 @@ describe('the saga under faults: crashes, broker cuts, duplicates, reordering an
           mine.push(msg);
           continue;
         }
+        // Events about the reordering scenario's made-up rides reach ride-service, which never heard of those rides,
+        // retries and parks them: that is the residue of the scenario, not a message lost to a saga.
+        if (syntheticRides.has(String(msg.properties.correlationId))) continue;
         const headers = msg.properties.headers ?? {};
         unexpectedParked.push(
           `${dlqOf(key)}: ${String(msg.properties.type)} ${String(msg.properties.messageId)} of ride ${String(msg.properties.correlationId)}: ${String(headers['x-parking-reason'])}`,
@@ -459,6 +467,86 @@ describe('the saga under faults: crashes, broker cuts, duplicates, reordering an
     });
   });
 
+  describe('poison messages: invalid JSON, an invalid payload and an unknown type in each service queue', () => {
+    it('parks each in <prefix><service>.dlq with x-parking-reason, without retries, and the service keeps consuming', async function () {
+      this.timeout(45_000);
+      const { injector: inj } = live();
+      // A type each service consumes (DESIGN §2), so only the body makes the message poison.
+      const consumes: Record<ServiceKey, string> = {
+        ride: 'driver.assigned',
+        driver: 'ride.requested',
+        payment: 'driver.assigned',
+        notification: 'ride.confirmed',
+      };
+      const sent = new Map<string, { key: ServiceKey; kind: string; body: Buffer }>();
+      const retriedBefore = await counters(live().stack, 'messages_retried_total');
+      for (const key of serviceKeys) {
+        const rideId = randomUUID();
+        const envelope = (type: string, payload: unknown): RawEnvelope => ({
+          id: randomUUID(),
+          type,
+          version: 1,
+          occurredAt: new Date().toISOString(),
+          source: 'faults-lane',
+          correlationId: rideId,
+          payload,
+        });
+        const invalidPayload = envelope(consumes[key], { rideId: 42, pickup: { lat: 200, lng: 0 } });
+        const unknownType = envelope('ride.teleported', { rideId });
+        const poison = [
+          { kind: 'invalid JSON', id: randomUUID(), type: consumes[key], body: Buffer.from('{"id": "half a message", "type": ', 'utf8') },
+          {
+            kind: 'invalid payload',
+            id: invalidPayload.id,
+            type: invalidPayload.type,
+            body: Buffer.from(JSON.stringify(invalidPayload), 'utf8'),
+          },
+          { kind: 'unknown type', id: unknownType.id, type: unknownType.type, body: Buffer.from(JSON.stringify(unknownType), 'utf8') },
+        ];
+        for (const p of poison) {
+          sent.set(p.id, { key, kind: p.kind, body: p.body });
+          injected.add(p.id);
+          await inj.publish('', queueOf(key), p.body, {
+            messageId: p.id,
+            type: p.type,
+            correlationId: rideId,
+            contentType: 'application/json',
+            appId: 'faults-lane',
+          });
+        }
+      }
+
+      const parked = new Map<string, GetMessage>();
+      await waitFor(
+        async () => {
+          const taken = await drainParked((key, msg) => sent.get(String(msg.properties.messageId))?.key === key);
+          for (const list of taken.values()) for (const msg of list) parked.set(String(msg.properties.messageId), msg);
+          return parked.size === sent.size;
+        },
+        { timeoutMs: 20_000, intervalMs: 250, description: `all ${sent.size} poison messages to be parked` },
+      ).catch((err: unknown) => {
+        const missing = [...sent].filter(([id]) => !parked.has(id)).map(([id, p]) => `${p.kind} in ${queueOf(p.key)} (${id})`);
+        throw new Error(`${err instanceof Error ? err.message : String(err)}; not parked: ${missing.join(', ')}`);
+      });
+      for (const [id, p] of sent) {
+        const msg = parked.get(id);
+        const where = `${p.kind} parked by ${serviceName(p.key)}`;
+        expect(msg?.content.equals(p.body), `${where}: body kept as it was`).to.equal(true);
+        const headers = msg?.properties.headers ?? {};
+        expect(headers['x-parking-reason'], `${where}: x-parking-reason`).to.be.a('string').and.not.equal('');
+        expect(Number(headers['x-attempts']), `${where}: x-attempts (parked on its first attempt)`).to.equal(1);
+      }
+      expect(await counters(live().stack, 'messages_retried_total'), 'messages_retried_total (poison skips retries)').to.deep.equal(
+        retriedBefore,
+      );
+
+      // Still consuming: a fresh saga goes through all four services.
+      const world = await seedWorld(api, { drivers: 1, radiusKm: 5, tag: `${run}x` });
+      riderIds.push(world.rider.id);
+      expectAsDesigned(await happyPath({ api, tap: live().tap, timeoutMs: 15_000 }, world));
+    });
+  });
+
   describe('reordering: ride.cancelled reaching driver- and payment-service before the events it cancels', () => {
     it('reserves no driver when ride.requested comes after its cancellation', async function () {
       const { injector: inj, tap: t } = live();
@@ -545,86 +633,6 @@ describe('the saga under faults: crashes, broker cuts, duplicates, reordering an
       const authorized = t.forRide(rideId).filter((m) => m.envelope.type === 'payment.authorized').length;
       const voided = t.forRide(rideId).filter((m) => m.envelope.type === 'payment.voided').length;
       expect(authorized, 'payment.authorized published for the cancelled ride without a void').to.equal(voided);
-    });
-  });
-
-  describe('poison messages: invalid JSON, an invalid payload and an unknown type in each service queue', () => {
-    it('parks each in <prefix><service>.dlq with x-parking-reason, without retries, and the service keeps consuming', async function () {
-      this.timeout(45_000);
-      const { injector: inj } = live();
-      // A type each service consumes (DESIGN §2), so only the body makes the message poison.
-      const consumes: Record<ServiceKey, string> = {
-        ride: 'driver.assigned',
-        driver: 'ride.requested',
-        payment: 'driver.assigned',
-        notification: 'ride.confirmed',
-      };
-      const sent = new Map<string, { key: ServiceKey; kind: string; body: Buffer }>();
-      const retriedBefore = await counters(live().stack, 'messages_retried_total');
-      for (const key of serviceKeys) {
-        const rideId = randomUUID();
-        const envelope = (type: string, payload: unknown): RawEnvelope => ({
-          id: randomUUID(),
-          type,
-          version: 1,
-          occurredAt: new Date().toISOString(),
-          source: 'faults-lane',
-          correlationId: rideId,
-          payload,
-        });
-        const invalidPayload = envelope(consumes[key], { rideId: 42, pickup: { lat: 200, lng: 0 } });
-        const unknownType = envelope('ride.teleported', { rideId });
-        const poison = [
-          { kind: 'invalid JSON', id: randomUUID(), type: consumes[key], body: Buffer.from('{"id": "half a message", "type": ', 'utf8') },
-          {
-            kind: 'invalid payload',
-            id: invalidPayload.id,
-            type: invalidPayload.type,
-            body: Buffer.from(JSON.stringify(invalidPayload), 'utf8'),
-          },
-          { kind: 'unknown type', id: unknownType.id, type: unknownType.type, body: Buffer.from(JSON.stringify(unknownType), 'utf8') },
-        ];
-        for (const p of poison) {
-          sent.set(p.id, { key, kind: p.kind, body: p.body });
-          injected.add(p.id);
-          await inj.publish('', queueOf(key), p.body, {
-            messageId: p.id,
-            type: p.type,
-            correlationId: rideId,
-            contentType: 'application/json',
-            appId: 'faults-lane',
-          });
-        }
-      }
-
-      const parked = new Map<string, GetMessage>();
-      await waitFor(
-        async () => {
-          const taken = await drainParked((key, msg) => sent.get(String(msg.properties.messageId))?.key === key);
-          for (const list of taken.values()) for (const msg of list) parked.set(String(msg.properties.messageId), msg);
-          return parked.size === sent.size;
-        },
-        { timeoutMs: 20_000, intervalMs: 250, description: `all ${sent.size} poison messages to be parked` },
-      ).catch((err: unknown) => {
-        const missing = [...sent].filter(([id]) => !parked.has(id)).map(([id, p]) => `${p.kind} in ${queueOf(p.key)} (${id})`);
-        throw new Error(`${err instanceof Error ? err.message : String(err)}; not parked: ${missing.join(', ')}`);
-      });
-      for (const [id, p] of sent) {
-        const msg = parked.get(id);
-        const where = `${p.kind} parked by ${serviceName(p.key)}`;
-        expect(msg?.content.equals(p.body), `${where}: body kept as it was`).to.equal(true);
-        const headers = msg?.properties.headers ?? {};
-        expect(headers['x-parking-reason'], `${where}: x-parking-reason`).to.be.a('string').and.not.equal('');
-        expect(Number(headers['x-attempts']), `${where}: x-attempts (parked on its first attempt)`).to.equal(1);
-      }
-      expect(await counters(live().stack, 'messages_retried_total'), 'messages_retried_total (poison skips retries)').to.deep.equal(
-        retriedBefore,
-      );
-
-      // Still consuming: a fresh saga goes through all four services.
-      const world = await seedWorld(api, { drivers: 1, radiusKm: 5, tag: `${run}x` });
-      riderIds.push(world.rider.id);
-      expectAsDesigned(await happyPath({ api, tap: live().tap, timeoutMs: 15_000 }, world));
     });
   });
 
