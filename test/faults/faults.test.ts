@@ -321,7 +321,7 @@ describe('the saga under faults: crashes, broker cuts, duplicates, reordering an
         (m.envelope.type === 'driver.assigned' || m.envelope.type === 'driver.unavailable') &&
         (m.envelope.payload as { riderId?: unknown }).riderId === world.rider.id;
       const rideIds = await Promise.all(requestRides(world, 10));
-      // Killed as soon as it has decided one ride: the others are queued, in its hands, or in its outbox.
+      // Killed as soon as driver-service has decided one ride: the others are queued, in the replicas' hands, or in an outbox.
       await waitFor(() => t.messages.some(isDecision), {
         timeoutMs: 15_000,
         intervalMs: 5,
