@@ -19,6 +19,7 @@ const serviceSchema = z
     command: z.union([z.string(), z.array(z.string())]).optional(),
     environment: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
     ports: z.array(z.string()).optional(),
+    expose: z.array(z.union([z.string(), z.number()])).optional(),
     depends_on: z.record(z.string(), z.object({ condition: z.string() })).optional(),
     healthcheck: z
       .object({ test: z.union([z.string(), z.array(z.string())]) })
@@ -63,8 +64,39 @@ const clusterAmqpUrl = clusterNodes.map((n) => `amqp://guest:guest@${n}:5672`).j
 
 const text = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(' ') : (value ?? ''));
 
+/** The host side of a short-syntax port mapping: `3001:3001` → `3001`, `127.0.0.1:3101-3109:3001` → `3101-3109`, `3001` → none. */
+function hostSide(mapping: string): string | undefined {
+  const parts = mapping.replace(/\/(tcp|udp)$/, '').split(':');
+  return parts.length >= 2 ? parts[parts.length - 2] : undefined;
+}
+
+/** A server block of docker/gateway.conf: the port it listens on and where it sends the requests. */
+interface GatewayRoute {
+  listen: string | undefined;
+  /** `<host>:<port>` of proxy_pass, with a `set $name value;` variable replaced by its value. */
+  upstream: string | undefined;
+  /** True when the host is a variable, which makes nginx resolve it again per request (new replicas are seen). */
+  resolvedPerRequest: boolean;
+}
+
+function gatewayRoutes(conf: string): GatewayRoute[] {
+  return conf
+    .split(/^server\s*\{/m)
+    .slice(1)
+    .map((block) => {
+      const vars = new Map([...block.matchAll(/\bset\s+\$(\w+)\s+([^;\s]+);/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
+      const target = /\bproxy_pass\s+http:\/\/([^;\s/]+)/.exec(block)?.[1];
+      return {
+        listen: /\blisten\s+(\d+);/.exec(block)?.[1],
+        upstream: target?.replace(/^\$(\w+)/, (_all, name: string) => vars.get(name) ?? `$${name}`),
+        resolvedPerRequest: target?.startsWith('$') ?? false,
+      };
+    });
+}
+
 describe('docker-compose.yml', () => {
   const compose = loadCompose();
+  const gatewayConf = fs.readFileSync(path.join(root, 'docker', 'gateway.conf'), 'utf8');
 
   for (const { name, port, schema } of ours) {
     describe(name, () => {
@@ -79,7 +111,25 @@ describe('docker-compose.yml', () => {
       it('has an environment its configSchema accepts, on the port of DESIGN §1', () => {
         const config = loadConfig(schema, envOf(service!)) as { PORT: number };
         expect(config.PORT).to.equal(port);
-        expect(service?.ports).to.include(`${port}:${port}`);
+        expect(service?.expose?.map(String)).to.deep.equal([String(port)]);
+      });
+
+      it('scales (`docker compose up --scale`): no container_name and no fixed host port, so replicas do not collide', () => {
+        expect(service?.['container_name'], 'container_name (one container only)').to.equal(undefined);
+        for (const mapping of service?.ports ?? []) {
+          const host = hostSide(mapping);
+          if (host !== undefined) expect(host, `${mapping}: a fixed host port binds once`).to.match(/^\d+-\d+$/);
+        }
+      });
+
+      it('is reached from the host on its port through the gateway, which spreads requests over its replicas', () => {
+        const gateway = compose.services['gateway'];
+        expect(gateway?.ports).to.include(`${port}:${port}`);
+        expect(gateway?.depends_on?.[name]?.condition).to.equal('service_started');
+        const routes = gatewayRoutes(gatewayConf).filter((r) => r.listen === String(port));
+        expect(routes, `server blocks listening on ${port}`).to.have.length(1);
+        expect(routes[0]?.upstream).to.equal(`${name}:${port}`);
+        expect(routes[0]?.resolvedPerRequest, 'proxy_pass through a variable (replicas added later are seen)').to.equal(true);
       });
 
       it('provides every variable its schema declares without a default', () => {
@@ -114,6 +164,14 @@ describe('docker-compose.yml', () => {
       });
     });
   }
+
+  it('runs the gateway as nginx with docker/gateway.conf, resolving service names through Docker DNS', () => {
+    const gateway = compose.services['gateway']!;
+    expect(gateway.image).to.match(/^nginx:/);
+    expect(gateway['volumes']).to.include('./docker/gateway.conf:/etc/nginx/conf.d/default.conf:ro');
+    // Docker's embedded DNS: one address per replica of the name asked for.
+    expect(gatewayConf).to.match(/^resolver 127\.0\.0\.11\b/m);
+  });
 
   it('sends notification emails to the mail catcher, which has a web UI', () => {
     expect(envOf(compose.services['notification-service']!)['SMTP_URL']).to.equal('smtp://mailpit:1025');

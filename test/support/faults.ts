@@ -1,11 +1,11 @@
-// Fault injection for the faults lane: services as separately killable processes, broker-side connection cuts, raw publishing.
+// Fault injection for the faults and soak lanes: broker-side connection cuts, raw publishing, counters over every replica.
 import { randomUUID } from 'node:crypto';
 import type { ChannelModel, ConfirmChannel, GetMessage, Options } from 'amqplib';
 import { connectToAnyNode, firstAmqpUrl, propertiesOf, type RawEnvelope } from '@ridehail/shared';
-import { metricValue, type SagaApi } from '../../scripts/lib/api';
-import { services, type ServiceKey, type ServiceUrls } from '../../scripts/lib/services';
-import { freePort, startStack, type Stack, type StackOptions } from '../../scripts/lib/stack';
+import { metricValue } from '../../scripts/lib/api';
+import { services, type ServiceKey } from '../../scripts/lib/services';
 import { management, type RabbitTarget } from './rabbit';
+import type { Replica, ReplicaSet } from './replicaSet';
 
 type Broker = Pick<RabbitTarget, 'url' | 'managementUrl'>;
 
@@ -15,75 +15,6 @@ export function serviceName(key: ServiceKey): string {
   const found = services.find((s) => s.key === key);
   if (!found) throw new Error(`unknown service ${key}`);
   return found.name;
-}
-
-/**
- * The four services, each started as its own one-process stack on a fixed port, so that one of them can be killed
- * and started again on the same port while the others keep running (scripts/lib/stack.ts starts and stops all
- * four together only).
- */
-export class FaultStack {
-  private readonly stacks = new Map<ServiceKey, Stack>();
-
-  private constructor(
-    readonly urls: ServiceUrls,
-    private readonly ports: Record<ServiceKey, number>,
-    private readonly options: Omit<StackOptions, 'only' | 'ports'>,
-  ) {}
-
-  static async start(options: Omit<StackOptions, 'only' | 'ports'>): Promise<FaultStack> {
-    const ports = {} as Record<ServiceKey, number>;
-    const urls = {} as ServiceUrls;
-    for (const key of serviceKeys) {
-      ports[key] = await freePort();
-      urls[key] = `http://127.0.0.1:${ports[key]}`;
-    }
-    const stack = new FaultStack(urls, ports, options);
-    const started = await Promise.allSettled(serviceKeys.map((key) => stack.startOne(key)));
-    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) {
-      await stack.stop();
-      throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
-    }
-    return stack;
-  }
-
-  pid(key: ServiceKey): number {
-    const proc = this.stacks.get(key)?.processes[0];
-    if (!proc) throw new Error(`${serviceName(key)} is not running`);
-    return proc.pid;
-  }
-
-  /** Sends `signal` to the service's process and resolves with how it ended (the signal name after SIGKILL). */
-  async kill(key: ServiceKey, signal: NodeJS.Signals = 'SIGKILL'): Promise<number | string> {
-    const stack = this.stacks.get(key);
-    const proc = stack?.processes[0];
-    if (!stack || !proc) throw new Error(`${serviceName(key)} is not running`);
-    process.kill(proc.pid, signal);
-    const ended = await proc.exited;
-    this.stacks.delete(key);
-    return ended;
-  }
-
-  /** Starts the service again on its port, with the same settings; resolves once /readyz says 200. */
-  async restart(key: ServiceKey): Promise<void> {
-    if (this.stacks.has(key)) throw new Error(`${serviceName(key)} is still running; kill it first`);
-    await this.startOne(key);
-  }
-
-  /** SIGTERM to every running service; resolves with their exit codes. */
-  async stop(): Promise<Record<string, number | string>> {
-    const codes: Record<string, number | string> = {};
-    const running = [...this.stacks.values()];
-    this.stacks.clear();
-    for (const result of await Promise.all(running.map((s) => s.stop()))) Object.assign(codes, result);
-    return codes;
-  }
-
-  private async startOne(key: ServiceKey): Promise<void> {
-    const stack = await startStack({ ...this.options, only: [key], ports: this.ports });
-    this.stacks.set(key, stack);
-  }
 }
 
 // ---- the broker side
@@ -182,18 +113,53 @@ export function withNewId(env: RawEnvelope): RawEnvelope {
   return { ...env, id: randomUUID() };
 }
 
-// ---- the services' metrics
+// ---- the services' metrics and probes
 
 export type Counters = Record<ServiceKey, number>;
 
-/** One counter family (summed over its labels) of every service; a missing family reads as 0. */
-export async function counters(api: SagaApi, metric: string): Promise<Counters> {
-  const values = await Promise.all(serviceKeys.map(async (key) => [key, metricValue(await api.metrics(key), metric) ?? 0] as const));
+type Replicas = Pick<ReplicaSet, 'up'>;
+
+async function metricOf(replica: Replica, metric: string): Promise<number> {
+  const res = await fetch(`${replica.url}/metrics`, { signal: AbortSignal.timeout(5_000) });
+  if (res.status !== 200) throw new Error(`GET ${replica.url}/metrics (${replica.label}) answered ${res.status}`);
+  return metricValue(await res.text(), metric) ?? 0;
+}
+
+/**
+ * One counter family (summed over its labels) of every service, summed over the replicas that are up: each process
+ * counts only what it consumed itself, and which replica gets a message is the broker's choice. A missing family
+ * reads as 0; a replica restarted meanwhile starts again from 0, so compare only readings without a restart between.
+ */
+export async function counters(set: Replicas, metric: string): Promise<Counters> {
+  const values = await Promise.all(
+    serviceKeys.map(async (key) => {
+      const each = await Promise.all(set.up(key).map((r) => metricOf(r, metric)));
+      return [key, each.reduce((sum, v) => sum + v, 0)] as const;
+    }),
+  );
   return Object.fromEntries(values) as Counters;
 }
 
+/** The same counter family summed over the given replicas only (e.g. the ones left up after a kill). */
+export async function counterOf(replicas: readonly Replica[], metric: string): Promise<number> {
+  return (await Promise.all(replicas.map((r) => metricOf(r, metric)))).reduce((sum, v) => sum + v, 0);
+}
+
 /** Resolves once each service's counter grew by at least `expected` since `before`. */
-export async function countersReached(api: SagaApi, metric: string, before: Counters, expected: Partial<Counters>): Promise<boolean> {
-  const now = await counters(api, metric);
+export async function countersReached(set: Replicas, metric: string, before: Counters, expected: Partial<Counters>): Promise<boolean> {
+  const now = await counters(set, metric);
   return serviceKeys.every((key) => now[key] - before[key] >= (expected[key] ?? 0));
+}
+
+/** True when every replica of every service is up and its /readyz answers 200. */
+export async function everyReplicaReady(set: Pick<ReplicaSet, 'replicas'>): Promise<boolean> {
+  const all = set.replicas();
+  const answers = await Promise.all(
+    all.map(async (r) => {
+      if (r.state !== 'up') return false;
+      const res = await fetch(`${r.url}/readyz`, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined);
+      return res?.status === 200;
+    }),
+  );
+  return answers.every(Boolean);
 }

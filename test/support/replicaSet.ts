@@ -37,8 +37,9 @@ export interface ReplicaSetOptions {
 
 /**
  * The four services, each as `replicas` separate processes started with `startStack({ only: [key], ports })` on a
- * port of its own (as FaultStack does for one process per service). `urls` answers each service's URL round-robin
- * over the replicas that are up, so HTTP clients spread over them and avoid the ones killed.
+ * port of its own, so that any one of them can be killed and started again on its port while the others run. `urls`
+ * answers each service's URL round-robin over the replicas that are up, so HTTP clients spread over them and avoid
+ * the ones killed.
  */
 export class ReplicaSet {
   readonly urls: ServiceUrls;
@@ -57,6 +58,9 @@ export class ReplicaSet {
   static async start(options: ReplicaSetOptions): Promise<ReplicaSet> {
     if (!Number.isInteger(options.replicas) || options.replicas < 1)
       throw new Error(`replicas must be a positive integer, not ${options.replicas}`);
+    // In-memory stores live in each process: replicas would each see their own world, and sagas would break.
+    if (options.replicas > 1 && !options.stack.mongoUrl)
+      throw new Error('several replicas of a service need a shared store: give stack.mongoUrl');
     const set = new ReplicaSet(options);
     for (const key of serviceKeys) {
       for (let index = 1; index <= options.replicas; index += 1) {
