@@ -2,14 +2,13 @@
 import { NotFoundError, type Store } from '@ridehail/shared';
 import { relocate, type Driver } from '../domain/driver';
 import type { LatLng } from '../domain/geo';
-import { drivers } from '../store/collections';
+import * as drivers from '../store/drivers';
 
 export async function moveDriver(deps: { store: Store }, driverId: string, to: LatLng): Promise<Driver> {
   // Optimistic: a reservation committed meanwhile makes this retry on the new version, never overwrite it.
   return deps.store.run(async (tx) => {
-    const repo = tx.repo(drivers);
-    const driver = await repo.get(driverId);
+    const driver = await drivers.byId(tx, driverId);
     if (driver === null) throw new NotFoundError('driver', driverId);
-    return repo.update(relocate(driver, to, new Date().toISOString()));
+    return drivers.save(tx, relocate(driver, to, new Date().toISOString()));
   });
 }
