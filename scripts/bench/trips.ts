@@ -11,7 +11,7 @@ import {
 } from '../../driver-service/src/domain/trip';
 import { start as startDriver } from '../../driver-service/src/main';
 import { driverTripSummaries } from '../../driver-service/src/store/collections';
-import { saveTrip } from '../../driver-service/src/tripHistory/persist';
+import { save as saveTrip } from '../../driver-service/src/store/trips';
 import {
   assignDriver,
   completeRide,

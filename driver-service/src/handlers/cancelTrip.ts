@@ -1,8 +1,7 @@
 // The one cancellation path behind ride.cancelled and payment.declined, so whichever arrives first releases, and only once.
 import type { CancelReason, Logger, UnitOfWork } from '@ridehail/shared';
 import { cancel } from '../domain/trip';
-import { rideAssignments } from '../store/collections';
-import { saveTrip } from '../tripHistory/persist';
+import * as trips from '../store/trips';
 import type { HandlerDeps } from './deps';
 import { releaseHeldDriver } from './releaseHeldDriver';
 
@@ -14,13 +13,13 @@ export async function cancelTrip(
   at: string,
   logger: Logger,
 ): Promise<void> {
-  const trip = await uow.tx.repo(rideAssignments).get(rideId);
+  const trip = await trips.ofRide(uow.tx, rideId);
   const outcome = cancel(trip, rideId, reason, at);
   if (outcome === null) {
     logger.info(`ride ${rideId} is ${trip?.status} here; cancellation changes nothing`);
     return;
   }
-  await saveTrip(uow.tx, trip, outcome.next, deps.currency);
+  await trips.save(uow.tx, trip, outcome.next, deps.currency);
   if (outcome.release === null) {
     // Not requested here yet: remembered, so the late ride.requested reserves nothing.
     logger.info(`ride ${rideId} cancelled before it was requested here; remembered`);

@@ -1,31 +1,24 @@
 // ride.requested → reserve the nearest AVAILABLE driver in range (one atomic update) → driver.assigned | driver.unavailable.
 import { sortKey, transactional, type EventHandler } from '@ridehail/shared';
-import { reservableFilter, reservationFor } from '../domain/driver';
 import { distanceKm, fromGeoPoint } from '../domain/geo';
 import { assignDriver, isDecided, markUnavailable } from '../domain/trip';
-import { drivers, rideAssignments } from '../store/collections';
-import { saveTrip } from '../tripHistory/persist';
+import * as drivers from '../store/drivers';
+import * as trips from '../store/trips';
 import { clock, type HandlerDeps } from './deps';
 
 export function reserveDriverOnRideRequested(deps: HandlerDeps): EventHandler<'ride.requested'> {
   const now = clock(deps);
   return transactional<'ride.requested'>(async (p, uow, ctx) => {
-    const existing = await uow.tx.repo(rideAssignments).get(p.rideId);
+    const existing = await trips.ofRide(uow.tx, p.rideId);
     // Decide once per ride: a repeat (even under a new message id) or a ride cancelled first reserves nothing.
     if (isDecided(existing)) {
       ctx.logger.info(`ride ${p.rideId} was already decided here (${existing?.status}); nothing to do`);
       return;
     }
     const at = now();
-    const driver = await uow.tx
-      .repo(drivers)
-      .findNearestAndUpdate(
-        reservableFilter,
-        { field: 'location', lng: p.pickup.lng, lat: p.pickup.lat, maxDistanceMeters: deps.radiusKm * 1000 },
-        reservationFor(p.rideId, at),
-      );
+    const driver = await drivers.reserveNearest(uow.tx, p.pickup, deps.radiusKm, p.rideId, at);
     if (driver === null) {
-      await saveTrip(uow.tx, existing, markUnavailable(existing, p.rideId, at), deps.currency);
+      await trips.save(uow.tx, existing, markUnavailable(existing, p.rideId, at), deps.currency);
       await uow.emit('driver.unavailable', {
         rideId: p.rideId,
         riderId: p.rider.id,
@@ -33,7 +26,7 @@ export function reserveDriverOnRideRequested(deps: HandlerDeps): EventHandler<'r
       });
       return;
     }
-    await saveTrip(uow.tx, existing, assignDriver(existing, p.rideId, driver.id, at, sortKey(at, p.rideId)), deps.currency);
+    await trips.save(uow.tx, existing, assignDriver(existing, p.rideId, driver.id, at, sortKey(at, p.rideId)), deps.currency);
     await uow.emit('driver.assigned', {
       rideId: p.rideId,
       driver: { id: driver.id, name: driver.name, email: driver.email },

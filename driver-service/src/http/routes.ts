@@ -1,22 +1,11 @@
 // driver-service's HTTP API (DESIGN §3, §9): parse, call, respond — drivers, their positions, and their trip history.
-import {
-  readSummary,
-  decodeCursor,
-  NotFoundError,
-  parseBody,
-  parseParams,
-  parseQuery,
-  toPage,
-  type Filter,
-  type RouteDeps,
-} from '@ridehail/shared';
+import { decodeCursor, NotFoundError, parseBody, parseParams, parseQuery, toPage, type RouteDeps } from '@ridehail/shared';
 import type { Router } from 'express';
 import { moveDriver } from '../application/moveDriver';
 import { registerDriver } from '../application/registerDriver';
-import type { Driver } from '../domain/driver';
 import { emptySummary, summaryView } from '../domain/summary';
-import type { RideAssignment } from '../domain/trip';
-import { driverLedger, drivers, rideAssignments } from '../store/collections';
+import * as drivers from '../store/drivers';
+import * as trips from '../store/trips';
 import { createDriverBody, driverIdParams, driverJson, listDriversQuery, locationBody, tripJson, tripsQuery } from './schemas';
 
 export interface DriverRouteDeps extends RouteDeps {
@@ -33,20 +22,13 @@ export function mountDriverRoutes(router: Router, deps: DriverRouteDeps): void {
 
   router.get('/drivers', async (req, res) => {
     const query = parseQuery(listDriversQuery, req.query);
-    const filter: Filter<Driver> = query.status ? { status: query.status } : {};
-    const found = await store.read(drivers).find(filter, {
-      sort: [
-        { field: 'createdAt', direction: -1 },
-        { field: 'id', direction: -1 },
-      ],
-      limit: query.limit,
-    });
+    const found = await drivers.page(store, query);
     res.json(found.map(driverJson));
   });
 
   router.get('/drivers/:id', async (req, res) => {
     const { id } = parseParams(driverIdParams, req.params);
-    const driver = await store.read(drivers).get(id);
+    const driver = await drivers.byId(store, id);
     if (driver === null) throw new NotFoundError('driver', id);
     res.json(driverJson(driver));
   });
@@ -60,11 +42,10 @@ export function mountDriverRoutes(router: Router, deps: DriverRouteDeps): void {
     const { id } = parseParams(driverIdParams, req.params);
     const query = parseQuery(tripsQuery, req.query);
     const before = query.before === undefined ? undefined : decodeCursor(query.before);
-    const driver = await store.read(drivers).get(id);
+    const driver = await drivers.byId(store, id);
     if (driver === null) throw new NotFoundError('driver', id);
-    const summary = (await readSummary(store, driverLedger(deps.currency), id)) ?? emptySummary(id, deps.currency);
-    const filter: Filter<RideAssignment> = before === undefined ? { driverId: id } : { driverId: id, sortKey: { $lt: before } };
-    const rows = await store.read(rideAssignments).find(filter, { sort: [{ field: 'sortKey', direction: -1 }], limit: query.limit + 1 });
+    const summary = (await drivers.summary(store, id, deps.currency)) ?? emptySummary(id, deps.currency);
+    const rows = await trips.page(store, { driverId: id, olderThan: before, limit: query.limit + 1 });
     const page = toPage(rows, query.limit, (t) => t.sortKey ?? '');
     const body: Record<string, unknown> = { driverId: id, summary: summaryView(summary), trips: page.items.map(tripJson) };
     if (page.next !== undefined) body.next = page.next;

@@ -1,7 +1,8 @@
 // Recomputes every driver's trip-history summary from the trip records, reports each drift, and repairs it when asked.
-import { summaryInTx, type Drift, type Logger, type RebuildOptions, type Store } from '@ridehail/shared';
+import { type Drift, type Logger, type RebuildOptions, type Store } from '@ridehail/shared';
 import { emptySummary, recompute, totalsOf, withTotals, type SummaryTotals } from '../domain/summary';
-import { driverLedger, drivers, driverTripSummaries, rideAssignments } from '../store/collections';
+import * as drivers from '../store/drivers';
+import * as trips from '../store/trips';
 
 const fields: { field: string; of: (t: SummaryTotals) => unknown }[] = [
   { field: 'completed', of: (t) => t.completed },
@@ -13,19 +14,17 @@ const fields: { field: string; of: (t: SummaryTotals) => unknown }[] = [
 
 /** Invariant 6: every stored summary equals its recomputation. Each driver is checked (and repaired) in its own unit of work. */
 export async function rebuildDriverTripHistory(store: Store, logger: Logger, options: RebuildOptions): Promise<Drift[]> {
-  const people = new Set<string>();
-  for (const d of await store.read(drivers).find({})) people.add(d.id);
-  for (const s of await store.read(driverTripSummaries).find({})) people.add(s.id);
+  const people = await drivers.everyoneWithHistory(store);
 
   const drifts: Drift[] = [];
-  for (const person of [...people].sort()) {
+  for (const person of people) {
     const found = await store.run(async (tx) => {
-      const trips = await tx.repo(rideAssignments).find({ driverId: person });
+      const driven = await trips.ofDriver(tx, person);
       // The summary as readers see it: the stored document and the ledger rows not folded into it yet.
-      const { summary: stored, replace } = await summaryInTx(tx, driverLedger(options.currency ?? 'EUR'), person);
+      const { summary: stored, replace } = await drivers.summaryForRepair(tx, person, options.currency ?? 'EUR');
       // A missing summary reads as zeros (that is what GET answers), so only non-zero totals make it a drift.
-      const current = stored ?? emptySummary(person, options.currency ?? firstCurrency(trips) ?? 'EUR');
-      const recomputed = recompute(person, trips);
+      const current = stored ?? emptySummary(person, options.currency ?? firstCurrency(driven) ?? 'EUR');
+      const recomputed = recompute(person, driven);
       const storedTotals = totalsOf(current);
       const diff = fields
         .filter(({ of }) => of(storedTotals) !== of(recomputed))
@@ -44,7 +43,7 @@ export async function rebuildDriverTripHistory(store: Store, logger: Logger, opt
     drifts.push(...found);
   }
   logger.info(
-    `driver trip history: ${people.size} driver(s) checked, ${drifts.length} drift(s) found${options.repair ? ' and repaired' : ''}`,
+    `driver trip history: ${people.length} driver(s) checked, ${drifts.length} drift(s) found${options.repair ? ' and repaired' : ''}`,
   );
   return drifts;
 }

@@ -20,7 +20,7 @@ import {
   type Transition,
   type PlannedEmail,
 } from '../domain/notification';
-import { notificationsCollection } from '../store/collections';
+import * as notifications from '../store/notifications';
 import { isoNow, type NotificationHandlerDeps } from './deps';
 
 type Outcome =
@@ -121,10 +121,10 @@ interface Claim {
 }
 
 /**
- * One transaction: read the planned records in one query, lease the ones to send, create the missing ones leased. The
- * lease runs from the attempt that commits: the store re-runs a unit of work on write conflicts (for as long as another
- * transaction, maybe a dead process's, holds the records), and a lease counted from the first attempt could be granted
- * already expired, letting a second delivery send beside this one.
+ * One transaction: read the planned records in one query, lease the ones to send and create the missing ones leased
+ * (one write for each kind). The lease runs from the attempt that commits: the store re-runs a unit of work on write
+ * conflicts (for as long as another transaction, maybe a dead process's, holds the records), and a lease counted from
+ * the first attempt could be granted already expired, letting a second delivery send beside this one.
  */
 async function leaseRecords(
   store: Store,
@@ -137,12 +137,13 @@ async function leaseRecords(
   for (let round = 1; ; round++) {
     try {
       return await store.run(async (tx) => {
-        const repo = tx.repo(notificationsCollection);
         const at = isoNow(deps);
         const lease: SendLease = { holder, until: new Date(Date.parse(at) + leaseMs).toISOString() };
         const fresh = planned.map((p) => newNotification(p, causationId, at, lease));
-        const existing = new Map((await repo.find({ id: { $in: fresh.map((n) => n.id) } })).map((n) => [n.id, n]));
-        const claim: Claim = { lease, leased: [], busy: [], total: fresh.length };
+        const ids = fresh.map((n) => n.id);
+        const existing = await notifications.byIds(tx, ids);
+        const busy: Claim['busy'] = [];
+        const takenOver: Notification[] = [];
         const created: Notification[] = [];
         for (const n of fresh) {
           const stored = existing.get(n.id);
@@ -151,11 +152,10 @@ async function leaseRecords(
             continue;
           }
           const decision = leaseForSending(stored, lease, at);
-          if (decision.kind === 'busy') claim.busy.push({ id: stored.id, until: decision.until });
-          else if (decision.kind === 'leased') claim.leased.push(await repo.update(decision.notification));
+          if (decision.kind === 'busy') busy.push({ id: stored.id, until: decision.until });
+          else if (decision.kind === 'leased') takenOver.push(decision.notification);
         }
-        claim.leased.push(...(await repo.insertMany(created)));
-        return claim;
+        return { lease, leased: await notifications.lease(tx, takenOver, created), busy, total: fresh.length };
       });
     } catch (err) {
       // Another delivery of the same fact created a record first: read it (and its lease) on the next round.
@@ -187,10 +187,9 @@ async function applyOutcomes(
   at: string,
   reread: boolean,
 ): Promise<void> {
-  const repo = uow.tx.repo(notificationsCollection);
   const next: Transition[] = [];
   for (const o of outcomes) {
-    const current = reread ? await repo.get(o.notification.id) : o.notification;
+    const current = reread ? await notifications.byId(uow.tx, o.notification.id) : o.notification;
     if (current === null) throw new Error(`notification ${o.notification.id} vanished`);
     next.push(
       o.sent
@@ -200,8 +199,9 @@ async function applyOutcomes(
           : noteFailedAttempt(current, o.error, at),
     );
   }
+  const changed = next.flatMap((t) => (t ? [t.notification] : []));
   try {
-    await repo.updateAll(next.flatMap((t) => (t ? [t.notification] : [])));
+    await notifications.recordOutcomes(uow.tx, changed);
   } catch (err) {
     if (err instanceof ConcurrencyError && !reread) throw new MovedSinceLeaseError(errorMessage(err));
     throw err;

@@ -3,7 +3,7 @@ import type { Router } from 'express';
 import { z } from 'zod';
 import { NotFoundError, parseParams, parseQuery, type RouteDeps } from '@ridehail/shared';
 import type { Notification } from '../domain/notification';
-import { notificationsCollection } from '../store/collections';
+import * as notifications from '../store/notifications';
 
 export const listNotificationsQuery = z.object({
   rideId: z.string().min(1).max(200).optional(),
@@ -35,23 +35,15 @@ export function toNotificationView(n: Notification) {
 }
 
 export function mountNotificationRoutes(router: Router, deps: RouteDeps): void {
-  const notifications = deps.store.read(notificationsCollection);
-
   router.get('/notifications', async (req, res) => {
     const query = parseQuery(listNotificationsQuery, req.query);
-    const found = await notifications.find(query.rideId !== undefined ? { rideId: query.rideId } : {}, {
-      sort: [
-        { field: 'createdAt', direction: -1 },
-        { field: 'id', direction: -1 },
-      ],
-      limit: query.limit,
-    });
+    const found = await notifications.page(deps.store, query);
     res.json(found.map(toNotificationView));
   });
 
   router.get('/notifications/:id', async (req, res) => {
     const { id } = parseParams(idParams, req.params);
-    const notification = await notifications.get(id);
+    const notification = await notifications.byId(deps.store, id);
     if (notification === null) throw new NotFoundError('notification', id);
     res.json(toNotificationView(notification));
   });

@@ -12,10 +12,10 @@ import {
   type PaymentStatus,
   type RideLedger,
 } from '../domain/payment';
-import { ledgersCollection, paymentsCollection } from '../store/collections';
+import * as ledgers from '../store/ledgers';
+import * as payments from '../store/payments';
 import { StalePlanError, untilPlanHolds } from './decideAgain';
 import { isoNow, type PaymentHandlerDeps } from './deps';
-import { saveLedger } from './saveLedger';
 
 /** How long one delivery may hold the ride's gateway call before another may make it (a crash mid-call). */
 export const DEFAULT_GATEWAY_LEASE_MS = 30_000;
@@ -36,15 +36,14 @@ export function authorizePaymentOnDriverAssigned(deps: PaymentHandlerDeps): Even
     await untilPlanHolds(async () => {
       // 1. plan from what is committed now and, to authorize, lease the ride's gateway call in the same transaction
       const planned = await ctx.store.run(async (tx) => {
-        const ledgers = tx.repo(ledgersCollection);
-        const ledger = await ledgers.get(assigned.rideId);
-        const plan = planAuthorization(ledger, await tx.repo(paymentsCollection).get(paymentId), assigned, deps.tariff);
+        const ledger = await ledgers.ofRide(tx, assigned.rideId);
+        const plan = planAuthorization(ledger, await payments.byId(tx, paymentId), assigned, deps.tariff);
         if (plan.kind !== 'authorize') return { plan, ledger };
         const at = isoNow(deps);
         const until = new Date(Date.parse(at) + (deps.gatewayLeaseMs ?? DEFAULT_GATEWAY_LEASE_MS)).toISOString();
         const lease = leaseAuthorization(ledger, assigned.rideId, { holder, until }, at);
         if (lease.kind === 'busy') throw new AuthorizationInProgressError(assigned.rideId, lease.until);
-        return { plan, ledger: await saveLedger(tx, lease.ledger, ledger !== null) };
+        return { plan, ledger: await ledgers.save(tx, lease.ledger, ledger !== null) };
       });
       const { plan } = planned;
       // 2. the gateway, outside any transaction; the payment id is its idempotency key
@@ -79,8 +78,8 @@ export function authorizePaymentOnDriverAssigned(deps: PaymentHandlerDeps): Even
         }
         // The rare paths re-read: one operation at a time, since a MongoDB session runs a transaction's operations in sequence.
         const fresh = planAuthorization(
-          await uow.tx.repo(ledgersCollection).get(assigned.rideId),
-          await uow.tx.repo(paymentsCollection).get(paymentId),
+          await ledgers.ofRide(uow.tx, assigned.rideId),
+          await payments.byId(uow.tx, paymentId),
           assigned,
           deps.tariff,
         );
@@ -99,7 +98,7 @@ export function authorizePaymentOnDriverAssigned(deps: PaymentHandlerDeps): Even
       if (leased === null || leased.authorizing?.holder !== holder) return;
       const { authorizing: _given, ...rest } = leased;
       await ctx.store
-        .run((tx) => tx.repo(ledgersCollection).update({ ...rest, updatedAt: isoNow(deps) }))
+        .run((tx) => ledgers.save(tx, { ...rest, updatedAt: isoNow(deps) }, true))
         .catch((err: unknown) => {
           // Not given back: it expires instead, and the retry waits for that.
           if (!(err instanceof ConcurrencyError)) ctx.logger.warn(`giving back the gateway lease failed: ${errorMessage(err)}`);
@@ -119,12 +118,12 @@ export function authorizePaymentOnDriverAssigned(deps: PaymentHandlerDeps): Even
     ): Promise<PaymentStatus> {
       const recorded = recordAuthorization(leased, assigned, plan.quote, result, isoNow(deps));
       try {
-        await saveLedger(uow.tx, recorded.ledger, leased !== null);
+        await ledgers.save(uow.tx, recorded.ledger, leased !== null);
       } catch (err) {
         if (err instanceof ConcurrencyError) throw new StalePlanError('the ride ledger changed during the gateway call');
         throw err;
       }
-      await uow.tx.repo(paymentsCollection).insert(recorded.payment);
+      await payments.record(uow.tx, recorded.payment);
       await uow.emit(recorded.event.type, recorded.event.payload);
       return recorded.payment.status;
     }

@@ -1,7 +1,7 @@
 // ride.completed → payment.captured, once per payment (DESIGN §2 rider actions).
 import type { EventHandler } from '@ridehail/shared';
 import { capturePayment, paymentIdFor, planCapture, type CapturePlan } from '../domain/payment';
-import { paymentsCollection } from '../store/collections';
+import * as payments from '../store/payments';
 import { StalePlanError, untilPlanHolds } from './decideAgain';
 import { isoNow, type PaymentHandlerDeps } from './deps';
 
@@ -13,21 +13,20 @@ export function capturePaymentOnRideCompleted(deps: PaymentHandlerDeps): EventHa
     const { rideId } = ctx.envelope.payload;
     const paymentId = paymentIdFor(rideId);
     await untilPlanHolds(async () => {
-      const plan = planCapture(await ctx.store.read(paymentsCollection).get(paymentId));
+      const plan = planCapture(await payments.byId(ctx.store, paymentId));
       const captured =
         plan.kind === 'capture'
           ? await deps.gateway.capture({ rideId, paymentId, amount: plan.payment.amount, currency: plan.payment.currency })
           : undefined;
 
       const outcome = await ctx.once(async (uow) => {
-        const payments = uow.tx.repo(paymentsCollection);
-        const fresh = planCapture(await payments.get(paymentId));
+        const fresh = planCapture(await payments.byId(uow.tx, paymentId));
         if (!samePlan(plan, fresh)) throw new StalePlanError(`${plan.kind} became ${fresh.kind}`);
         if (fresh.kind === 'nothing') return fresh.why;
         if (captured === undefined) throw new StalePlanError('capture planned without a gateway capture');
         const done = capturePayment(fresh.payment, captured.capturedAt, isoNow(deps));
         if (done === null) return 'already-captured';
-        await payments.update(done.payment);
+        await payments.save(uow.tx, done.payment);
         await uow.emit(done.event.type, done.event.payload);
         return 'captured';
       });

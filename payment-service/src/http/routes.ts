@@ -3,7 +3,7 @@ import type { Router } from 'express';
 import { z } from 'zod';
 import { NotFoundError, parseParams, parseQuery, type RouteDeps } from '@ridehail/shared';
 import type { Payment } from '../domain/payment';
-import { paymentsCollection } from '../store/collections';
+import * as payments from '../store/payments';
 
 export const listPaymentsQuery = z.object({
   rideId: z.string().min(1).max(200).optional(),
@@ -36,23 +36,15 @@ export function toPaymentView(p: Payment) {
 }
 
 export function mountPaymentRoutes(router: Router, deps: RouteDeps): void {
-  const payments = deps.store.read(paymentsCollection);
-
   router.get('/payments', async (req, res) => {
     const query = parseQuery(listPaymentsQuery, req.query);
-    const found = await payments.find(query.rideId !== undefined ? { rideId: query.rideId } : {}, {
-      sort: [
-        { field: 'createdAt', direction: -1 },
-        { field: 'id', direction: -1 },
-      ],
-      limit: query.limit,
-    });
+    const found = await payments.page(deps.store, query);
     res.json(found.map(toPaymentView));
   });
 
   router.get('/payments/:id', async (req, res) => {
     const { id } = parseParams(idParams, req.params);
-    const payment = await payments.get(id);
+    const payment = await payments.byId(deps.store, id);
     if (payment === null) throw new NotFoundError('payment', id);
     res.json(toPaymentView(payment));
   });

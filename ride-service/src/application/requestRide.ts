@@ -2,8 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, emitter, NotFoundError, sortKey, type Point, type Transaction } from '@ridehail/shared';
 import { requestRide as decideRequest, type Ride } from '../domain/ride';
-import { riders } from '../store/collections';
-import { RIDE_WRITE_ATTEMPTS, saveRideChange } from '../store/rideWrites';
+import * as riders from '../store/riders';
+import * as rides from '../store/rides';
 import { clockOf, type UseCaseDeps } from './deps';
 
 export interface RideRequest {
@@ -15,7 +15,7 @@ export interface RideRequest {
 
 /** The story of one request, inside the caller's unit of work (the idempotency wrapper adds its key to the same one). */
 export async function requestRideIn(tx: Transaction, deps: UseCaseDeps, request: RideRequest, cause: string, at: Date): Promise<Ride> {
-  const rider = await tx.repo(riders).get(request.riderId);
+  const rider = await riders.byId(tx, request.riderId);
   if (rider === null) throw new NotFoundError('rider', request.riderId);
   const id = randomUUID();
   const iso = at.toISOString();
@@ -24,7 +24,7 @@ export async function requestRideIn(tx: Transaction, deps: UseCaseDeps, request:
     { at: iso, cause },
   );
   if (!decision.changed) throw new AppError('rider-inactive', decision.detail, { riderId: rider.id });
-  const ride = await saveRideChange(tx, null, decision.ride, deps.currency);
+  const ride = await rides.save(tx, null, decision.ride, deps.currency);
   const emit = emitter(tx, { source: deps.service, correlationId: ride.id });
   for (const event of decision.events) await emit(event.type, event.payload);
   return ride;
@@ -32,5 +32,5 @@ export async function requestRideIn(tx: Transaction, deps: UseCaseDeps, request:
 
 export async function requestRide(deps: UseCaseDeps, request: RideRequest, cause: string): Promise<Ride> {
   const at = clockOf(deps)();
-  return deps.store.run((tx) => requestRideIn(tx, deps, request, cause, at), { maxAttempts: RIDE_WRITE_ATTEMPTS });
+  return deps.store.run((tx) => requestRideIn(tx, deps, request, cause, at), { maxAttempts: rides.RIDE_WRITE_ATTEMPTS });
 }

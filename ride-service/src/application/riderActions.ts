@@ -8,24 +8,23 @@ import {
   type Decision,
   type Ride,
 } from '../domain/ride';
-import { rides } from '../store/collections';
-import { RIDE_WRITE_ATTEMPTS, saveRideChange } from '../store/rideWrites';
+import * as rides from '../store/rides';
 import { clockOf, type UseCaseDeps } from './deps';
 
 /** Loads the ride, lets the domain decide, saves it with its rider's ledger row and emits, in one unit of work. */
 async function act(deps: UseCaseDeps, rideId: string, cause: string, decide: (ride: Ride, change: Change) => Decision): Promise<Ride> {
   return deps.store.run(
     async (tx) => {
-      const ride = await tx.repo(rides).get(rideId);
+      const ride = await rides.byId(tx, rideId);
       if (ride === null) throw new NotFoundError('ride', rideId);
       const decision = decide(ride, { at: clockOf(deps)().toISOString(), cause });
       if (!decision.changed) throw new ConflictError(decision.detail, { rideId, status: ride.status });
-      const saved = await saveRideChange(tx, ride, decision.ride, deps.currency);
+      const saved = await rides.save(tx, ride, decision.ride, deps.currency);
       const emit = emitter(tx, { source: deps.service, correlationId: rideId });
       for (const event of decision.events) await emit(event.type, event.payload);
       return saved;
     },
-    { maxAttempts: RIDE_WRITE_ATTEMPTS },
+    { maxAttempts: rides.RIDE_WRITE_ATTEMPTS },
   );
 }
 

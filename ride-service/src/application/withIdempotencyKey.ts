@@ -1,10 +1,10 @@
 // The Idempotency-Key wrapper around requesting a ride: the same key and body replay the ride, another body is a 409.
 import { createHash } from 'node:crypto';
-import { ConflictError, DuplicateKeyError } from '@ridehail/shared';
+import { ConflictError, DuplicateKeyError, type ReadSource } from '@ridehail/shared';
 import { canonicalJson, decideKey, idempotencyId, newIdempotencyRecord, type KeyDecision } from '../domain/idempotency';
 import type { Ride } from '../domain/ride';
-import { idempotencyKeys, rides } from '../store/collections';
-import { RIDE_WRITE_ATTEMPTS } from '../store/rideWrites';
+import * as idempotencyKeys from '../store/idempotencyKeys';
+import * as rides from '../store/rides';
 import { clockOf, type UseCaseDeps } from './deps';
 import { requestRide, requestRideIn, type RideRequest } from './requestRide';
 
@@ -20,8 +20,8 @@ function keyConflict(key: string, decision: Extract<KeyDecision, { kind: 'confli
   });
 }
 
-async function existingRide(repo: { get(id: string): Promise<Ride | null> }, rideId: string): Promise<Ride> {
-  const ride = await repo.get(rideId);
+async function existingRide(source: ReadSource, rideId: string): Promise<Ride> {
+  const ride = await rides.byId(source, rideId);
   if (ride === null) throw new Error(`idempotency record points at ride ${rideId}, which is missing`);
   return ride;
 }
@@ -45,27 +45,25 @@ export async function requestRideIdempotently(
     return await deps.store.run(
       async (tx): Promise<Requested> => {
         const at = now();
-        const keys = tx.repo(idempotencyKeys);
-        const record = await keys.get(keyId);
+        const record = await idempotencyKeys.byId(tx, keyId);
         const decision = decideKey(record, bodyHash, at);
-        if (decision.kind === 'replay') return { ride: await existingRide(tx.repo(rides), decision.rideId), replayed: true };
+        if (decision.kind === 'replay') return { ride: await existingRide(tx, decision.rideId), replayed: true };
         if (decision.kind === 'conflict') throw keyConflict(key, decision);
         const ride = await requestRideIn(tx, deps, request, cause, at);
         const fresh = newIdempotencyRecord({ riderId: request.riderId, key, bodyHash, rideId: ride.id, now: at });
-        if (record === null) await keys.insert(fresh);
-        else await keys.update({ ...fresh, version: record.version });
+        await idempotencyKeys.save(tx, record, fresh);
         return { ride, replayed: false };
       },
-      { maxAttempts: RIDE_WRITE_ATTEMPTS },
+      { maxAttempts: rides.RIDE_WRITE_ATTEMPTS },
     );
   } catch (err) {
     if (!(err instanceof DuplicateKeyError)) throw err;
     // Lost the race for this key to a concurrent first request: answer as its replay (or 409 for another body).
-    const winner = await deps.store.read(idempotencyKeys).get(keyId);
+    const winner = await idempotencyKeys.byId(deps.store, keyId);
     if (winner === null) throw err;
     const decision = decideKey(winner, bodyHash, now());
     if (decision.kind === 'conflict') throw keyConflict(key, decision);
     if (decision.kind === 'new') throw err;
-    return { ride: await existingRide(deps.store.read(rides), decision.rideId), replayed: true };
+    return { ride: await existingRide(deps.store, decision.rideId), replayed: true };
   }
 }

@@ -1,8 +1,7 @@
 // The shape every ride-service handler shares: load the ride, let the domain decide, save ride and summary, emit, in the inbox transaction.
 import type { EventType, MessageContext, UnitOfWork } from '@ridehail/shared';
 import type { Change, Decision, Ride } from '../domain/ride';
-import { rides } from '../store/collections';
-import { saveRideChange } from '../store/rideWrites';
+import * as rides from '../store/rides';
 
 export interface HandlerDeps {
   /** The currency of the rider summaries (CURRENCY). */
@@ -26,7 +25,7 @@ export async function applyToRide<T extends EventType>(
   rideId: string,
   decide: (ride: Ride, change: Change) => Decision,
 ): Promise<void> {
-  const ride = await uow.tx.repo(rides).get(rideId);
+  const ride = await rides.byId(uow.tx, rideId);
   if (ride === null) throw new UnknownRideError(rideId, ctx.envelope.type);
   const change: Change = { at: (deps.now ?? (() => new Date()))().toISOString(), cause: ctx.envelope.id };
   const decision = decide(ride, change);
@@ -35,6 +34,6 @@ export async function applyToRide<T extends EventType>(
     ctx.logger.info(`no change: ${decision.detail}`, { rideId, refusal: decision.refusal });
     return;
   }
-  await saveRideChange(uow.tx, ride, decision.ride, deps.currency);
+  await rides.save(uow.tx, ride, decision.ride, deps.currency);
   for (const event of decision.events) await uow.emit(event.type, event.payload);
 }

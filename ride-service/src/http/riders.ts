@@ -1,20 +1,10 @@
 // Rider routes: parse, call, respond — create, read, and the rider's trip history view (DESIGN §9).
-import {
-  readSummary,
-  decodeCursor,
-  NotFoundError,
-  parseBody,
-  parseParams,
-  parseQuery,
-  toPage,
-  tripPageQuerySchema,
-  type Filter,
-} from '@ridehail/shared';
+import { decodeCursor, NotFoundError, parseBody, parseParams, parseQuery, toPage, tripPageQuerySchema } from '@ridehail/shared';
 import type { Router } from 'express';
 import { registerRider } from '../application/registerRider';
-import type { Ride } from '../domain/ride';
 import { emptySummary, totalsOf, tripOf } from '../domain/tripHistory';
-import { riderLedger, riders, rides } from '../store/collections';
+import * as riders from '../store/riders';
+import * as rides from '../store/rides';
 import type { RideRouteDeps } from './deps';
 import { createRiderSchema, idParamsSchema } from './schemas';
 import { riderView } from './views';
@@ -32,7 +22,7 @@ export function mountRiderRoutes(router: Router, deps: RideRouteDeps): void {
 
   router.get('/riders/:id', async (req, res) => {
     const { id } = parseParams(idParamsSchema, req.params);
-    const rider = await store.read(riders).get(id);
+    const rider = await riders.byId(store, id);
     if (rider === null) throw new NotFoundError('rider', id);
     res.json(riderView(rider));
   });
@@ -42,14 +32,12 @@ export function mountRiderRoutes(router: Router, deps: RideRouteDeps): void {
     const query = parseQuery(tripPageQuerySchema, req.query);
     const before = query.before === undefined ? undefined : decodeCursor(query.before);
     // One document read answers the totals; only a rider without a summary costs a second read (to tell 404 apart).
-    let summary = await readSummary(store, riderLedger(deps.currency), id);
+    let summary = await riders.summary(store, id, deps.currency);
     if (summary === null) {
-      if ((await store.read(riders).get(id)) === null) throw new NotFoundError('rider', id);
+      if ((await riders.byId(store, id)) === null) throw new NotFoundError('rider', id);
       summary = emptySummary(id, deps.currency);
     }
-    const filter: Filter<Ride> = { riderId: id };
-    if (before !== undefined) filter.sortKey = { $lt: before };
-    const rows = await store.read(rides).find(filter, { sort: [{ field: 'sortKey', direction: -1 }], limit: query.limit + 1 });
+    const rows = await rides.page(store, { riderId: id, olderThan: before, limit: query.limit + 1 });
     const page = toPage(rows, query.limit, (ride) => ride.sortKey);
     res.json({
       riderId: id,

@@ -1,10 +1,10 @@
 // Ride routes: parse, call the use case, respond — request (with Idempotency-Key), read, list, cancel, complete and rate.
-import { NotFoundError, parseBody, parseHeaders, parseParams, parseQuery, requestId, type Filter } from '@ridehail/shared';
+import { NotFoundError, parseBody, parseHeaders, parseParams, parseQuery, requestId } from '@ridehail/shared';
 import type { Response, Router } from 'express';
 import { cancelRide, completeRide, rateRide } from '../application/riderActions';
 import { requestRideIdempotently } from '../application/withIdempotencyKey';
 import type { Ride } from '../domain/ride';
-import { rides } from '../store/collections';
+import * as rides from '../store/rides';
 import type { RideRouteDeps } from './deps';
 import { idParamsSchema, idempotencyHeadersSchema, listRidesQuerySchema, ratingSchema, requestRideSchema } from './schemas';
 import { rideView } from './views';
@@ -35,16 +35,13 @@ export function mountRideRoutes(router: Router, deps: RideRouteDeps): void {
 
   router.get('/rides', async (req, res) => {
     const query = parseQuery(listRidesQuerySchema, req.query);
-    const filter: Filter<Ride> = {};
-    if (query.riderId !== undefined) filter.riderId = query.riderId;
-    if (query.status !== undefined) filter.status = query.status;
-    const found = await store.read(rides).find(filter, { sort: [{ field: 'sortKey', direction: -1 }], limit: query.limit });
+    const found = await rides.page(store, query);
     res.json(found.map(rideView));
   });
 
   router.get('/rides/:id', async (req, res) => {
     const { id } = parseParams(idParamsSchema, req.params);
-    const ride = await store.read(rides).get(id);
+    const ride = await rides.byId(store, id);
     if (ride === null) throw new NotFoundError('ride', id);
     res.json(rideView(ride));
   });

@@ -123,6 +123,16 @@ export interface Transaction {
   inbox: Inbox;
 }
 
+/** What a service's repositories read through: a unit of work (its own view) or the store outside any (HTTP reads). */
+export type ReadSource = Transaction | Pick<Store, 'read'>;
+
+export type Reader<T extends Versioned> = Pick<Repository<T>, 'get' | 'findOne' | 'find' | 'count'>;
+
+/** The reads of `spec` from either source, so one repository method serves a handler's unit of work and a GET alike. */
+export function readerOf<T extends Versioned>(source: ReadSource, spec: CollectionSpec<T>): Reader<T> {
+  return 'repo' in source ? source.repo(spec) : source.read(spec);
+}
+
 export interface RunOptions {
   /** Attempts on ConcurrencyError before giving up (default 5). */
   maxAttempts?: number;
@@ -166,7 +176,7 @@ export interface Store {
   /** Runs `work` in one transaction: all of it commits or none. Retries the whole work on ConcurrencyError. */
   run<R>(work: (tx: Transaction) => Promise<R>, options?: RunOptions): Promise<R>;
   /** Reads outside a transaction (queries for HTTP GETs). */
-  read<T extends Versioned>(spec: CollectionSpec<T>): Pick<Repository<T>, 'get' | 'findOne' | 'find' | 'count'>;
+  read<T extends Versioned>(spec: CollectionSpec<T>): Reader<T>;
   readonly outbox: OutboxStore;
   isHealthy(): Promise<boolean>;
   close(): Promise<void>;

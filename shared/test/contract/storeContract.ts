@@ -4,7 +4,7 @@ import { expect } from 'chai';
 // Imports name the modules directly so this suite depends only on the store's own code.
 import { createEnvelope, type Envelope } from '../../src/envelope';
 import { ConcurrencyError, DuplicateKeyError, DuplicateMessageError } from '../../src/errors';
-import { defineCollection, type Store, type Transaction } from '../../src/store/port';
+import { defineCollection, readerOf, type Store, type Transaction } from '../../src/store/port';
 import { defineSummaryLedger, foldLedger, readSummary, recordTripChange } from '../../src/store/summaryLedger';
 import { waitFor } from '../../src/waitFor';
 
@@ -144,6 +144,16 @@ export function storeContract(harness: () => StoreHarness): void {
         expect(await store.read(widgets).get(w.id)).to.equal(null);
       });
       expect(await store.read(widgets).get(w.id)).to.deep.equal(w);
+    });
+
+    it("reads through readerOf as its source sees it: a unit of work's own writes inside it, the committed state outside", async () => {
+      const w = aWidget();
+      await store.run(async (tx) => {
+        await tx.repo(widgets).insert(w);
+        expect(await readerOf(tx, widgets).get(w.id)).to.deep.equal(w);
+        expect(await readerOf(store, widgets).get(w.id)).to.equal(null);
+      });
+      expect(await readerOf(store, widgets).get(w.id)).to.deep.equal(w);
     });
 
     it('returns the result of the work', async () => {
