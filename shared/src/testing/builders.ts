@@ -15,7 +15,8 @@ export function envelopeOf<T extends EventType>(
   source: ServiceName,
   options: EnvelopeOptions = {},
 ): Envelope<T> {
-  return createEnvelope({ type, payload, source, correlationId: payload.rideId, ...options });
+  const { correlationId = payload.rideId, ...rest } = options;
+  return createEnvelope({ type, payload, source, correlationId, ...rest });
 }
 
 /** The same fact published again under a new message id (a republish, not a redelivery: the inbox does not know it). */
