@@ -29,6 +29,13 @@ module.exports = {
       from: { path: '^(ride|driver|payment|notification)-service/src/' },
       to: { path: '^(ride|driver|payment|notification)-service/src/', pathNot: '^$1-service/src/' },
     },
+    {
+      name: 'testing-kit-stays-in-tests',
+      comment: '@ridehail/shared/testing is for tests: no service src, and nothing else of the library, imports it',
+      severity: 'error',
+      from: { path: '^(shared|ride-service|driver-service|payment-service|notification-service)/src/', pathNot: '^shared/src/testing/' },
+      to: { path: ['^shared/src/testing/', '(^|/)shared/dist/testing/'] },
+    },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],
   options: {

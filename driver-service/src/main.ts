@@ -1,18 +1,6 @@
-// driver-service's composition root: config, collections, the "reacts to → emits" table, routes, and start/stop.
-import {
-  baseConfigSchema,
-  exchanges,
-  loadConfig,
-  on,
-  runMain,
-  startService,
-  type Env,
-  type RunningService,
-  type ServiceDefinition,
-  type Store,
-} from '@ridehail/shared';
-import { z } from 'zod';
-import type { HandlerDeps } from './handlers/deps';
+// driver-service: what it reacts to and what it emits; the kit (defineService) runs the rest.
+import { defineService, exchanges, on, runMain } from '@ridehail/shared';
+import { driverConfig, handlerDeps } from './config';
 import { releaseDriverOnPaymentDeclined } from './handlers/releaseDriverOnPaymentDeclined';
 import { releaseDriverOnRideCancelled } from './handlers/releaseDriverOnRideCancelled';
 import { releaseDriverOnRideCompleted } from './handlers/releaseDriverOnRideCompleted';
@@ -24,19 +12,15 @@ import { driverApi } from './http/openapi';
 import { mountDriverRoutes } from './http/routes';
 import { collections, driverLedger } from './store/collections';
 
-export const configSchema = baseConfigSchema.extend({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3002),
-  /** How far from the pickup a driver may be reserved (DESIGN §2 step 2). */
-  DRIVER_SEARCH_RADIUS_KM: z.coerce.number().positive().max(20_000).default(5),
-});
-export type DriverServiceConfig = z.infer<typeof configSchema>;
-
-export function handlerDeps(config: DriverServiceConfig): HandlerDeps {
-  return { radiusKm: config.DRIVER_SEARCH_RADIUS_KM, currency: config.CURRENCY };
-}
-
-export function subscriptions(deps: HandlerDeps): ServiceDefinition['subscriptions'] {
-  return [
+const service = defineService({
+  name: 'driver-service',
+  exchange: exchanges.driver,
+  database: 'drivers',
+  collections,
+  ledgers: (config) => [driverLedger(config.CURRENCY)],
+  config: driverConfig,
+  deps: handlerDeps,
+  subscriptions: (deps) => [
     // ride.requested   → driver.assigned | driver.unavailable (decided once per ride)
     on('ride.requested', 'reserveDriverOnRideRequested', reserveDriverOnRideRequested(deps)),
     // ride.confirmed   → — (trip CONFIRMED, driver ON_TRIP)
@@ -51,25 +35,10 @@ export function subscriptions(deps: HandlerDeps): ServiceDefinition['subscriptio
     on('payment.captured', 'recordEarningsOnPaymentCaptured', recordEarningsOnPaymentCaptured(deps)),
     // ride.rated       → — (trip rating, driver rating)
     on('ride.rated', 'recordRatingOnRideRated', recordRatingOnRideRated(deps)),
-  ];
-}
+  ],
+  routes: (router, deps, config) => mountDriverRoutes(router, { ...deps, currency: config.CURRENCY }),
+  api: driverApi,
+});
+export const { configSchema, definition, start, subscriptions } = service;
 
-export function definition(config: DriverServiceConfig): ServiceDefinition {
-  return {
-    name: 'driver-service',
-    exchange: exchanges.driver,
-    database: 'drivers',
-    collections,
-    ledgers: [driverLedger(config.CURRENCY)],
-    subscriptions: subscriptions(handlerDeps(config)),
-    routes: (router, deps) => mountDriverRoutes(router, { ...deps, currency: config.CURRENCY }),
-    api: driverApi,
-  };
-}
-
-export async function start(env?: Env, options?: { store?: Store }): Promise<RunningService> {
-  const config = loadConfig(configSchema, env);
-  return startService(definition(config), { config, store: options?.store, handleSignals: options === undefined });
-}
-
-if (require.main === module) runMain('driver-service', () => start());
+if (require.main === module) runMain(service);

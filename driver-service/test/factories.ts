@@ -1,24 +1,16 @@
-// Small builders for driver-service tests: events as other services publish them, drivers, and a handler harness.
+// Small builders for driver-service tests: drivers, the events other services send it, and its handler harness.
 import { randomUUID } from 'node:crypto';
-import winston from 'winston';
 import {
-  createEnvelope,
-  dispatch,
-  MemoryStore,
-  type AnyEnvelope,
-  type AnySubscription,
-  type DispatchOutcome,
+  readSummary,
   type Envelope,
   type EventType,
-  type Logger,
-  type OutboxRecord,
   type PayloadOf,
   type PersonRef,
   type Point,
+  type ServiceName,
   type Store,
-  foldLedger,
-  readSummary,
 } from '@ridehail/shared';
+import { aRider, envelopeOf, HandlerHarness } from '@ridehail/shared/testing';
 import { newDriver, type Driver, type NewDriver } from '../src/domain/driver';
 import { emptySummary, type DriverTripSummary } from '../src/domain/summary';
 import type { RideAssignment } from '../src/domain/trip';
@@ -32,29 +24,20 @@ export function north(km: number, from: Point = CENTRE): Point {
   return { lat: from.lat + km / 111.195, lng: from.lng };
 }
 
-export function silentLogger(): Logger {
-  return winston.createLogger({ silent: true, transports: [new winston.transports.Console()] });
-}
-
-export function person(overrides: Partial<PersonRef> = {}): PersonRef {
-  const id = overrides.id ?? `p-${randomUUID().slice(0, 8)}`;
-  return { id, name: `Person ${id}`, email: `${id}@example.test`, ...overrides };
-}
-
 export function aDriverInput(overrides: Partial<NewDriver> = {}): NewDriver {
   const id = overrides.id ?? `d-${randomUUID().slice(0, 8)}`;
   return { id, name: `Driver ${id}`, email: `${id}@example.test`, location: CENTRE, ...overrides };
 }
 
-function event<T extends EventType>(type: T, source: string, rideId: string, payload: PayloadOf<T>, at?: Date): Envelope<T> {
-  return createEnvelope({ type, source, correlationId: rideId, causationId: randomUUID(), payload, occurredAt: at });
+function event<T extends EventType>(type: T, source: ServiceName, rideId: string, payload: PayloadOf<T>, at?: Date): Envelope<T> {
+  return envelopeOf(type, payload, source, { correlationId: rideId, occurredAt: at });
 }
 
 export function rideRequested(overrides: Partial<PayloadOf<'ride.requested'>> = {}): Envelope<'ride.requested'> {
   const rideId = overrides.rideId ?? `ride-${randomUUID()}`;
   return event('ride.requested', 'ride-service', rideId, {
     rideId,
-    rider: person(),
+    rider: aRider(),
     pickup: CENTRE,
     dropoff: north(3),
     paymentMethod: 'pm_card_visa',
@@ -64,7 +47,7 @@ export function rideRequested(overrides: Partial<PayloadOf<'ride.requested'>> = 
 }
 
 export function rideConfirmed(rideId: string, driver: PersonRef, at?: Date): Envelope<'ride.confirmed'> {
-  return event('ride.confirmed', 'ride-service', rideId, { rideId, rider: person(), driver, pickup: CENTRE, dropoff: north(3) }, at);
+  return event('ride.confirmed', 'ride-service', rideId, { rideId, rider: aRider(), driver, pickup: CENTRE, dropoff: north(3) }, at);
 }
 
 export function rideCompleted(rideId: string, driver: PersonRef, completedAt = new Date()): Envelope<'ride.completed'> {
@@ -72,7 +55,7 @@ export function rideCompleted(rideId: string, driver: PersonRef, completedAt = n
     'ride.completed',
     'ride-service',
     rideId,
-    { rideId, rider: person(), driver, completedAt: completedAt.toISOString() },
+    { rideId, rider: aRider(), driver, completedAt: completedAt.toISOString() },
     completedAt,
   );
 }
@@ -82,7 +65,7 @@ export function rideCancelled(
   reason: PayloadOf<'ride.cancelled'>['reason'] = 'rider_cancelled',
   at?: Date,
 ): Envelope<'ride.cancelled'> {
-  return event('ride.cancelled', 'ride-service', rideId, { rideId, rider: person(), reason }, at);
+  return event('ride.cancelled', 'ride-service', rideId, { rideId, rider: aRider(), reason }, at);
 }
 
 export function paymentDeclined(rideId: string, driverId: string): Envelope<'payment.declined'> {
@@ -110,11 +93,6 @@ export function rideRated(rideId: string, driverId: string, stars = 5, at?: Date
   return event('ride.rated', 'ride-service', rideId, { rideId, riderId: 'rider-1', driverId, stars }, at);
 }
 
-/** The same fact published again under a new message id (a republish, not a redelivery). */
-export function republished<E extends AnyEnvelope>(env: E): E {
-  return { ...env, id: randomUUID() };
-}
-
 export function ref(d: Driver): PersonRef {
   return { id: d.id, name: d.name, email: d.email };
 }
@@ -126,28 +104,20 @@ export interface HarnessOptions {
   store?: Store;
 }
 
-/** driver-service's handlers over an in-memory store, fed through `dispatch` exactly as the consumer does. */
-export class DriverHarness {
-  readonly store: Store;
-  readonly logger = silentLogger();
-  private readonly subs: AnySubscription[];
-  private readonly published: OutboxRecord[] = [];
-
-  private constructor(store: Store, options: HarnessOptions) {
-    this.store = store;
-    this.subs = subscriptions({ radiusKm: options.radiusKm ?? 5, currency: 'EUR', now: options.now });
-  }
-
+/** driver-service's handlers over an in-memory store, fed as the consumer feeds them, with drivers to seed and read. */
+export class DriverHarness extends HandlerHarness {
   static async create(options: HarnessOptions = {}): Promise<DriverHarness> {
-    const store = options.store ?? new MemoryStore({ name: 'driver-service-test' });
-    await store.init(collections);
-    return new DriverHarness(store, options);
+    return new DriverHarness(options).init();
   }
 
-  async deliver(envelope: AnyEnvelope): Promise<DispatchOutcome> {
-    const subscription = this.subs.find((s) => s.event === envelope.type);
-    if (!subscription) throw new Error(`driver-service does not subscribe to ${envelope.type}`);
-    return dispatch({ store: this.store, consumer: 'driver-service', envelope, subscription, logger: this.logger });
+  private constructor(options: HarnessOptions) {
+    super({
+      service: 'driver-service',
+      subscriptions: subscriptions({ radiusKm: options.radiusKm ?? 5, currency: 'EUR', now: options.now }),
+      collections,
+      ledgers: [driverLedger('EUR')],
+      store: options.store,
+    });
   }
 
   async seedDriver(overrides: Partial<NewDriver> = {}): Promise<Driver> {
@@ -169,31 +139,9 @@ export class DriverHarness {
     return this.store.read(rideAssignments).get(rideId);
   }
 
-  /** Folds every ledger row into the stored summaries, as the service does shortly after each change. */
-  async fold(): Promise<void> {
-    while ((await foldLedger(this.store, driverLedger('EUR'))) > 0);
-  }
-
   /** The driver's summary as GET answers it: the stored document and the ledger rows not folded yet. */
   async summary(driverId: string): Promise<DriverTripSummary | null> {
     return readSummary(this.store, driverLedger('EUR'), driverId);
-  }
-
-  /** Every event driver-service has emitted so far, in outbox order. */
-  async events(): Promise<OutboxRecord[]> {
-    const batch = await this.store.outbox.claim('test', 10_000, 60_000);
-    await this.store.outbox.markDispatched(
-      'test',
-      batch.map((r) => r.id),
-    );
-    this.published.push(...batch);
-    return [...this.published];
-  }
-
-  async eventsOf<T extends EventType>(type: T): Promise<{ type: T; payload: PayloadOf<T>; causationId?: string }[]> {
-    return (await this.events())
-      .filter((r) => r.type === type)
-      .map((r) => ({ type, payload: r.payload as PayloadOf<T>, causationId: r.headers.causationId }));
   }
 }
 

@@ -1,19 +1,7 @@
-// Small builders for notification-service tests: ride events, and a harness over the in-memory store and a real SMTP sink.
+// Small builders for notification-service tests: rides and the ride events it consumes, and a harness over a real SMTP sink.
 import { randomUUID } from 'node:crypto';
-import {
-  MemoryStore,
-  createEnvelope,
-  createLogger,
-  dispatch,
-  type AnyEnvelope,
-  type AnySubscription,
-  type DispatchOutcome,
-  type Envelope,
-  type EventType,
-  type PayloadOf,
-  type PersonRef,
-  type Store,
-} from '@ridehail/shared';
+import type { Envelope, EventType, PayloadOf, PersonRef, Store } from '@ridehail/shared';
+import { aDriver, aRider, envelopeOf, HandlerHarness, silentLogger } from '@ridehail/shared/testing';
 import { startSmtpSink, type SinkMessage, type SmtpSink } from '../../test/support/smtpSink';
 import type { Notification } from '../src/domain/notification';
 import type { NotificationHandlerDeps } from '../src/handlers/deps';
@@ -24,21 +12,17 @@ import { collections, notificationsCollection } from '../src/store/collections';
 export const pickup = { lat: 52.5219, lng: 13.4132 };
 export const dropoff = { lat: 52.4986, lng: 13.4032 };
 
-export function person(role: 'rider' | 'driver'): PersonRef {
-  const id = `${role}-${randomUUID()}`;
-  return { id, name: role === 'rider' ? 'Ada Rider' : 'Dan Driver', email: `${id}@example.com` };
-}
-
 export interface Ride {
   rideId: string;
   rider: PersonRef;
   driver: PersonRef;
 }
 
-export const aRide = (): Ride => ({ rideId: `ride-${randomUUID()}`, rider: person('rider'), driver: person('driver') });
+export const aRide = (): Ride => ({ rideId: `ride-${randomUUID()}`, rider: aRider(), driver: aDriver() });
 
+/** Every event it consumes is ride-service's. */
 function envelope<T extends EventType>(type: T, payload: PayloadOf<T>): Envelope<T> {
-  return createEnvelope({ type, payload, source: 'ride-service', correlationId: (payload as { rideId: string }).rideId });
+  return envelopeOf(type, payload, 'ride-service');
 }
 
 export const rideConfirmed = (r: Ride) =>
@@ -67,65 +51,18 @@ export const rideCompleted = (r: Ride) =>
     completedAt: new Date().toISOString(),
   });
 
-export function again<T extends EventType>(env: Envelope<T>): Envelope<T> {
-  return { ...env, id: randomUUID() };
-}
-
-export interface EmittedEvent {
-  type: EventType;
-  payload: Record<string, unknown>;
-  causationId?: string;
-}
-
-export class NotificationHarness {
-  readonly store: Store;
-  /** Silent: a test that provokes a failure asserts on it instead of printing it. */
-  readonly logger = Object.assign(createLogger('notification-service', 'error'), { silent: true });
+/** notification-service's handlers over an in-memory store, mailing a real SMTP sink; a test may tune their deps. */
+export class NotificationHarness extends HandlerHarness {
   readonly deps: NotificationHandlerDeps;
-  private readonly emitted: EmittedEvent[] = [];
 
   constructor(
     readonly sink: SmtpSink,
     readonly mailer: Mailer,
-    store: Store = new MemoryStore({ name: 'notifications-test' }),
+    store?: Store,
   ) {
-    this.store = store;
-    this.deps = { mailer };
-  }
-
-  /** The handler main.ts runs for this event: tests exercise the production wiring, not a copy of it. */
-  private subscriptionFor(env: AnyEnvelope): AnySubscription {
-    const found = subscriptions(this.deps).find((s) => s.event === env.type);
-    if (found === undefined) throw new Error(`notification-service does not consume ${env.type}`);
-    return found;
-  }
-
-  deliver(env: AnyEnvelope, attempt = 1, maxAttempts = 3): Promise<DispatchOutcome> {
-    return dispatch({
-      store: this.store,
-      consumer: 'notification-service',
-      envelope: env,
-      subscription: this.subscriptionFor(env),
-      attempt,
-      maxAttempts,
-      logger: this.logger,
-    });
-  }
-
-  async events(): Promise<EmittedEvent[]> {
-    const claimed = await this.store.outbox.claim('test', 10_000, 60_000);
-    await this.store.outbox.markDispatched(
-      'test',
-      claimed.map((r) => r.id),
-    );
-    for (const r of claimed) {
-      this.emitted.push({
-        type: r.type,
-        payload: r.payload as Record<string, unknown>,
-        ...(r.headers.causationId ? { causationId: r.headers.causationId } : {}),
-      });
-    }
-    return [...this.emitted];
+    const deps: NotificationHandlerDeps = { mailer };
+    super({ service: 'notification-service', subscriptions: subscriptions(deps), collections, store });
+    this.deps = deps;
   }
 
   records(rideId: string): Promise<Notification[]> {
@@ -143,14 +80,12 @@ export async function startSink(): Promise<{ sink: SmtpSink; mailer: Mailer }> {
   const mailer = createMailer({
     smtpUrl: sink.url,
     from: 'RideHail <no-reply@ridehail.example>',
-    logger: Object.assign(createLogger('notification-service', 'error'), { silent: true }),
+    logger: silentLogger('notification-service'),
   });
   return { sink, mailer };
 }
 
 /** Over a fresh in-memory store unless told otherwise (the handlers speak only the store port). */
 export async function harness(sink: SmtpSink, mailer: Mailer, store?: Store): Promise<NotificationHarness> {
-  const h = new NotificationHarness(sink, mailer, store);
-  await h.store.init(collections);
-  return h;
+  return new NotificationHarness(sink, mailer, store).init();
 }

@@ -1,21 +1,6 @@
-// payment-service's composition root: config, the gateway simulator, and its "reacts to → emits" table.
-import { z } from 'zod';
-import {
-  baseConfigSchema,
-  createLogger,
-  exchanges,
-  loadConfig,
-  on,
-  runMain,
-  startService,
-  type Env,
-  type RunningService,
-  type ServiceDefinition,
-  type Store,
-} from '@ridehail/shared';
-import type { Tariff } from './domain/fare';
-import type { PaymentGateway } from './gateway/gateway';
-import { SimulatedGateway } from './gateway/simulator';
+// payment-service: what it reacts to and what it emits; the kit (defineService) runs the rest.
+import { defineService, exchanges, on, runMain } from '@ridehail/shared';
+import { paymentConfig, paymentDeps } from './config';
 import { authorizePaymentOnDriverAssigned } from './handlers/authorizePaymentOnDriverAssigned';
 import { capturePaymentOnRideCompleted } from './handlers/capturePaymentOnRideCompleted';
 import { quoteFareOnRideRequested } from './handlers/quoteFareOnRideRequested';
@@ -23,24 +8,15 @@ import { voidPaymentOnRideCancelled } from './handlers/voidPaymentOnRideCancelle
 import { paymentApi } from './http/openapi';
 import { mountPaymentRoutes } from './http/routes';
 import { collections } from './store/collections';
-import type { PaymentHandlerDeps } from './handlers/deps';
 
-export const configSchema = baseConfigSchema.extend({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3003),
-  /** Charged for every ride, in minor units of CURRENCY. */
-  FARE_BASE_MINOR: z.coerce.number().int().min(0).default(250),
-  /** Charged per kilometre pickup → dropoff (haversine), in minor units of CURRENCY. */
-  FARE_PER_KM_MINOR: z.coerce.number().int().min(0).default(120),
-});
-export type PaymentConfig = z.infer<typeof configSchema>;
-
-export function tariffOf(config: PaymentConfig): Tariff {
-  return { baseMinor: config.FARE_BASE_MINOR, perKmMinor: config.FARE_PER_KM_MINOR, currency: config.CURRENCY };
-}
-
-/** Reacts to → emits: the service's whole table, one line per consumed event. */
-export function subscriptions(deps: PaymentHandlerDeps): ServiceDefinition['subscriptions'] {
-  return [
+const service = defineService({
+  name: 'payment-service',
+  exchange: exchanges.payment,
+  database: 'payments',
+  collections,
+  config: paymentConfig,
+  deps: paymentDeps,
+  subscriptions: (deps) => [
     // ride.requested  → fare.calculated (once per ride)
     on('ride.requested', 'quoteFareOnRideRequested', quoteFareOnRideRequested(deps)),
     // driver.assigned → payment.authorized | payment.declined (exactly the quote; nothing if cancelled first)
@@ -49,50 +25,12 @@ export function subscriptions(deps: PaymentHandlerDeps): ServiceDefinition['subs
     on('ride.cancelled', 'voidPaymentOnRideCancelled', voidPaymentOnRideCancelled(deps)),
     // ride.completed  → payment.captured (once)
     on('ride.completed', 'capturePaymentOnRideCompleted', capturePaymentOnRideCompleted(deps)),
-  ];
-}
+  ],
+  routes: mountPaymentRoutes,
+  api: paymentApi,
+});
+export const { configSchema, definition, start, subscriptions } = service;
+// The soak lane reads this from here; it lives with the gateway it names.
+export { AUTHORIZATION_MADE_LOG } from './config';
 
-export interface PaymentOverrides {
-  /** Defaults to the simulator of DESIGN §3. */
-  gateway?: PaymentGateway;
-}
-
-/** The structured line logged for each authorization the simulated gateway really makes (the soak counts them). */
-export const AUTHORIZATION_MADE_LOG = 'gateway authorization made';
-
-/**
- * The simulator of DESIGN §3, logging one line per authorization it really makes, with the payment id (its idempotency
- * key): each replica has its own simulator where a real gateway is shared, so only the replicas' logs together tell
- * whether a payment was authorized twice.
- */
-export function simulatedGateway(config: PaymentConfig): SimulatedGateway {
-  const logger = createLogger('payment-service', config.LOG_LEVEL);
-  return new SimulatedGateway({ onAuthorized: (made) => logger.info(AUTHORIZATION_MADE_LOG, made) });
-}
-
-export function definition(config: PaymentConfig, overrides: PaymentOverrides = {}): ServiceDefinition {
-  const deps: PaymentHandlerDeps = {
-    gateway: overrides.gateway ?? simulatedGateway(config),
-    tariff: tariffOf(config),
-  };
-  return {
-    name: 'payment-service',
-    exchange: exchanges.payment,
-    database: 'payments',
-    collections,
-    subscriptions: subscriptions(deps),
-    routes: (router, routeDeps) => mountPaymentRoutes(router, routeDeps),
-    api: paymentApi,
-  };
-}
-
-export async function start(env?: Env, options?: { store?: Store; gateway?: PaymentGateway }): Promise<RunningService> {
-  const config = loadConfig(configSchema, env);
-  return startService(definition(config, { gateway: options?.gateway }), {
-    config,
-    store: options?.store,
-    handleSignals: options === undefined,
-  });
-}
-
-if (require.main === module) runMain('payment-service', () => start());
+if (require.main === module) runMain(service);

@@ -1,17 +1,5 @@
-// ride-service's composition root: configuration, what it reacts to and emits, its routes, and start().
-import {
-  baseConfigSchema,
-  exchanges,
-  loadConfig,
-  on,
-  runMain,
-  startService,
-  type Env,
-  type RunningService,
-  type ServiceDefinition,
-  type Store,
-} from '@ridehail/shared';
-import { z } from 'zod';
+// ride-service: what it reacts to and what it emits; the kit (defineService) runs the rest.
+import { defineService, exchanges, on, runMain, serviceConfig } from '@ridehail/shared';
 import type { HandlerDeps } from './handlers/applyToRide';
 import { cancelRideOnPaymentDeclined } from './handlers/cancelRideOnPaymentDeclined';
 import { confirmRideOnPaymentAuthorized } from './handlers/confirmRideOnPaymentAuthorized';
@@ -23,20 +11,20 @@ import { rideApi } from './http/openapi';
 import { mountRoutes } from './http/routes';
 import { rideCollections, riderLedger } from './store/collections';
 
-export const SERVICE_NAME = 'ride-service';
-
-export const configSchema = baseConfigSchema.extend({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3001),
-});
-export type RideServiceConfig = z.infer<typeof configSchema>;
-
 /**
  * Reacts to → does (emits). HTTP: POST /rides → ride.requested; cancel → ride.cancelled; complete → ride.completed;
  * rating → ride.rated. Every change below also records, in the same transaction, a ledger row that the service folds
  * into the rider's trip summary shortly after.
  */
-export function subscriptions(deps: HandlerDeps): ServiceDefinition['subscriptions'] {
-  return [
+const service = defineService({
+  name: 'ride-service',
+  exchange: exchanges.ride,
+  database: 'rides',
+  collections: rideCollections,
+  ledgers: (config) => [riderLedger(config.CURRENCY)],
+  config: serviceConfig(3001, {}),
+  deps: (config): HandlerDeps => ({ currency: config.CURRENCY }),
+  subscriptions: (deps) => [
     // driver.assigned → records the driver, DRIVER_ASSIGNED (emits nothing)
     on('driver.assigned', 'recordDriverOnDriverAssigned', recordDriverOnDriverAssigned(deps)),
     // fare.calculated → records the quote as the ride's fare (emits nothing)
@@ -49,26 +37,10 @@ export function subscriptions(deps: HandlerDeps): ServiceDefinition['subscriptio
     on('driver.unavailable', 'rejectRideOnDriverUnavailable', rejectRideOnDriverUnavailable(deps)),
     // payment.captured → the trip's paid and the rider's spent (emits nothing)
     on('payment.captured', 'recordPaymentOnPaymentCaptured', recordPaymentOnPaymentCaptured(deps)),
-  ];
-}
+  ],
+  routes: (router, deps, config) => mountRoutes(router, { ...deps, currency: config.CURRENCY }),
+  api: rideApi,
+});
+export const { configSchema, definition, start, subscriptions } = service;
 
-export function definition(config: RideServiceConfig): ServiceDefinition {
-  const deps: HandlerDeps = { currency: config.CURRENCY };
-  return {
-    name: SERVICE_NAME,
-    exchange: exchanges.ride,
-    database: 'rides',
-    collections: rideCollections,
-    ledgers: [riderLedger(config.CURRENCY)],
-    subscriptions: subscriptions(deps),
-    routes: (router, routeDeps) => mountRoutes(router, { ...routeDeps, currency: config.CURRENCY }),
-    api: rideApi,
-  };
-}
-
-export async function start(env?: Env, options?: { store?: Store }): Promise<RunningService> {
-  const config = loadConfig(configSchema, env);
-  return startService(definition(config), { config, store: options?.store, handleSignals: options === undefined });
-}
-
-if (require.main === module) runMain(SERVICE_NAME, () => start());
+if (require.main === module) runMain(service);

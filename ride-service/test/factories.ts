@@ -1,23 +1,8 @@
-// Small builders of riders, rides, incoming events and a handler harness over the in-memory store, for ride-service's tests.
+// Small builders of riders, rides and the events other services send ride-service, and its handler harness, for its tests.
 import { randomUUID } from 'node:crypto';
-import {
-  createEnvelope,
-  createLogger,
-  dispatch,
-  MemoryStore,
-  sortKey,
-  type AnyEnvelope,
-  type AnySubscription,
-  type DispatchOutcome,
-  type Envelope,
-  type EventType,
-  type OutboxRecord,
-  type PayloadOf,
-  type PersonRef,
-  foldLedger,
-  readSummary,
-} from '@ridehail/shared';
-import { subscriptions as serviceSubscriptions } from '../src/main';
+import { readSummary, sortKey, type Envelope, type EventType, type PayloadOf, type PersonRef, type ServiceName } from '@ridehail/shared';
+import { aDriver, envelopeOf, HandlerHarness } from '@ridehail/shared/testing';
+import { subscriptions } from '../src/main';
 import { requestRide, type Change, type Decision, type Ride } from '../src/domain/ride';
 import { newRider, type Rider } from '../src/domain/rider';
 import { emptySummary } from '../src/domain/tripHistory';
@@ -25,7 +10,6 @@ import { rideCollections, riderLedger, riders, riderSummaries, rides } from '../
 import { saveRideChange } from '../src/store/rideWrites';
 
 export const CURRENCY = 'EUR';
-export const silentLogger = createLogger('ride-service-test', 'error');
 
 let clock = Date.parse('2030-01-01T08:00:00.000Z');
 /** Strictly increasing times, one minute apart, so orderings in tests are unambiguous. */
@@ -41,11 +25,6 @@ export function change(overrides: Partial<Change> = {}): Change {
 export function aRider(overrides: Partial<Rider> = {}): Rider {
   const id = overrides.id ?? `rider-${randomUUID()}`;
   return { ...newRider({ id, name: 'Rita Rider', email: `rita.${id}@example.com`, status: 'ACTIVE', at: nextTime() }), ...overrides };
-}
-
-export function aDriver(overrides: Partial<PersonRef> = {}): PersonRef {
-  const id = overrides.id ?? `driver-${randomUUID()}`;
-  return { id, name: 'Dan Driver', email: `dan.${id}@example.com`, ...overrides };
 }
 
 export const PICKUP = { lat: 52.52, lng: 13.405 };
@@ -65,8 +44,8 @@ export function aRequestedRide(rider: Rider = aRider(), at = change()): Ride {
 }
 
 // Incoming events, as the other services publish them.
-function envelope<T extends EventType>(type: T, rideId: string, payload: PayloadOf<T>, source: string): Envelope<T> {
-  return createEnvelope({ type, payload, source, correlationId: rideId, causationId: randomUUID() });
+function envelope<T extends EventType>(type: T, rideId: string, payload: PayloadOf<T>, source: ServiceName): Envelope<T> {
+  return envelopeOf(type, payload, source, { correlationId: rideId });
 }
 
 export function driverAssigned(ride: Ride, driver: PersonRef = aDriver()): Envelope<'driver.assigned'> {
@@ -138,23 +117,15 @@ export function paymentCaptured(ride: Ride, amount = 1234, driverId = ride.drive
   );
 }
 
-/** The same fact under a new message id, as a republish by the producer would carry it. */
-export function republished<T extends EventType>(env: Envelope<T>): Envelope<T> {
-  return { ...env, id: randomUUID() };
-}
-
-export const handlerDeps = { currency: CURRENCY };
-
-/** The subscriptions of ride-service: the very table main.ts runs. */
-export const subscriptions: AnySubscription[] = serviceSubscriptions(handlerDeps);
-
 /** An in-memory ride-service: seed riders and rides, deliver messages through the inbox, read what it stored and emitted. */
-export class Harness {
-  readonly store = new MemoryStore({ name: 'ride-service-test' });
-
-  async init(): Promise<this> {
-    await this.store.init(rideCollections);
-    return this;
+export class Harness extends HandlerHarness {
+  constructor() {
+    super({
+      service: 'ride-service',
+      subscriptions: subscriptions({ currency: CURRENCY }),
+      collections: rideCollections,
+      ledgers: [riderLedger(CURRENCY)],
+    });
   }
 
   async seedRider(rider: Rider = aRider()): Promise<Rider> {
@@ -172,13 +143,6 @@ export class Harness {
     return this.store.run((tx) => saveRideChange(tx, null, ride, CURRENCY));
   }
 
-  deliver(env: AnyEnvelope | Envelope<EventType>): Promise<DispatchOutcome> {
-    const message = env as AnyEnvelope;
-    const subscription = subscriptions.find((s) => s.event === message.type);
-    if (!subscription) throw new Error(`ride-service does not subscribe to ${message.type}`);
-    return dispatch({ store: this.store, consumer: 'ride-service', envelope: message, subscription, logger: silentLogger });
-  }
-
   async ride(id: string): Promise<Ride> {
     const ride = await this.store.read(rides).get(id);
     if (!ride) throw new Error(`ride ${id} not stored`);
@@ -188,24 +152,5 @@ export class Harness {
   /** The rider's summary as GET answers it: the stored document and the ledger rows not folded yet. */
   summary(riderId: string) {
     return readSummary(this.store, riderLedger(CURRENCY), riderId);
-  }
-
-  /** Folds every ledger row into the stored summaries, as the service does shortly after each change. */
-  async fold(): Promise<void> {
-    while ((await foldLedger(this.store, riderLedger(CURRENCY))) > 0);
-  }
-
-  /** Takes every event waiting in the outbox (marking it sent), oldest first. */
-  async emitted(): Promise<OutboxRecord[]> {
-    const batch = await this.store.outbox.claim('test', 10_000, 60_000);
-    await this.store.outbox.markDispatched(
-      'test',
-      batch.map((r) => r.id),
-    );
-    return batch;
-  }
-
-  async emittedTypes(): Promise<string[]> {
-    return (await this.emitted()).map((r) => r.type);
   }
 }

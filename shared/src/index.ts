@@ -30,6 +30,7 @@ export * from './messaging/consumer';
 export * from './messaging/relay';
 export * from './messaging/parked';
 export * from './runtime';
+export * from './service';
 export * from './geo';
 export * from './drift';
 export * from './rebuildCommand';

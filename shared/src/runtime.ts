@@ -140,10 +140,10 @@ export async function startService(def: ServiceDefinition, options: RuntimeOptio
   return { name: def.name, port, url: `http://127.0.0.1:${port}`, store, stop };
 }
 
-/** The `require.main === module` tail of every main.ts: start, or log why not and exit 1. */
-export function runMain(name: string, start: () => Promise<unknown>): void {
-  start().catch((err: unknown) => {
-    createLogger(name).error(`failed to start: ${errorMessage(err)}`);
+/** The `require.main === module` tail of every main.ts: start the service as this process, or log why not and exit 1. */
+export function runMain(service: { name: string; start(): Promise<unknown> }): void {
+  service.start().catch((err: unknown) => {
+    createLogger(service.name).error(`failed to start: ${errorMessage(err)}`);
     process.exit(1);
   });
 }

@@ -3,7 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { createHttpApp, createLogger, createMetrics, MemoryStore, type ServiceDefinition } from '@ridehail/shared';
+import { MemoryStore, type ServiceDefinition } from '@ridehail/shared';
+import { routeApp } from '@ridehail/shared/testing';
 import { configSchema as driverConfig, definition as driverDefinition } from '../../driver-service/src/main';
 import { configSchema as notificationConfig, definition as notificationDefinition } from '../../notification-service/src/main';
 import { configSchema as paymentConfig, definition as paymentDefinition } from '../../payment-service/src/main';
@@ -117,16 +118,7 @@ describe('generated bad requests: 0 5xx, never a stack trace, every 4xx problem+
       before(async () => {
         const store = new MemoryStore({ name: def.name });
         await store.init(def.collections);
-        const logger = createLogger(def.name, 'error');
-        const app = createHttpApp({
-          service: def.name,
-          logger,
-          metrics: createMetrics(def.name),
-          readiness: async () => true,
-          api: def.api,
-          mount: (router) => def.routes(router, { store, logger, service: def.name }),
-        });
-        server = app.listen(0, '127.0.0.1');
+        server = routeApp(def, store).listen(0, '127.0.0.1');
         await new Promise<void>((resolve) => server.once('listening', () => resolve()));
         port = (server.address() as AddressInfo).port;
       });

@@ -6,7 +6,8 @@ import addFormats from 'ajv-formats';
 import { expect } from 'chai';
 import type { Express } from 'express';
 import request from 'supertest';
-import { createHttpApp, createLogger, createMetrics, MemoryStore, type ServiceDefinition } from '@ridehail/shared';
+import { MemoryStore, type ServiceDefinition } from '@ridehail/shared';
+import { routeApp } from '@ridehail/shared/testing';
 
 export interface OpenApiDoc {
   openapi: string;
@@ -150,16 +151,7 @@ export class ResponseValidator {
 
 /** A service's HTTP app as the runtime builds it (its routes and their description), over an in-memory store. */
 export function definitionApp(def: ServiceDefinition): Express {
-  const logger = createLogger(def.name, 'error');
-  const store = new MemoryStore();
-  return createHttpApp({
-    service: def.name,
-    logger,
-    metrics: createMetrics(def.name),
-    readiness: async () => true,
-    mount: (router) => def.routes(router, { store, logger, service: def.name }),
-    api: def.api,
-  });
+  return routeApp(def, new MemoryStore());
 }
 
 /** The checks every service's document passes (its unit test): valid 3.1, exactly its mounted routes, problems everywhere, docs served. */

@@ -1,18 +1,14 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import type { Express } from 'express';
-import { createHttpApp, createMetrics, encodeCursor } from '@ridehail/shared';
-import { mountDriverRoutes } from '../../src/http/routes';
+import { encodeCursor, loadConfig } from '@ridehail/shared';
+import { routeApp } from '@ridehail/shared/testing';
+import { configSchema, definition } from '../../src/main';
 import { DriverHarness, paymentCaptured, paymentDeclined, ref, rideCompleted, rideRated, rideRequested } from '../factories';
 
+/** The routes main.ts mounts, over the harness's store. */
 async function appFor(h: DriverHarness): Promise<Express> {
-  return createHttpApp({
-    service: 'driver-service',
-    logger: h.logger,
-    metrics: createMetrics('driver-service'),
-    readiness: async () => true,
-    mount: (router) => mountDriverRoutes(router, { store: h.store, logger: h.logger, service: 'driver-service', currency: 'EUR' }),
-  });
+  return routeApp(definition(loadConfig(configSchema, { LOG_LEVEL: 'error' })), h.store);
 }
 
 const body = (overrides: Record<string, unknown> = {}) => ({

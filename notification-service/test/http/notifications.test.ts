@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import type { Express } from 'express';
-import { createHttpApp, createMetrics, loadConfig } from '@ridehail/shared';
+import { loadConfig } from '@ridehail/shared';
+import { routeApp } from '@ridehail/shared/testing';
 import type { SmtpSink } from '../../../test/support/smtpSink';
 import type { Mailer } from '../../src/mail/mailer';
 import { configSchema, definition } from '../../src/main';
@@ -22,14 +23,7 @@ describe('notification-service HTTP API', () => {
   });
   beforeEach(async () => {
     h = await harness(sink, mailer);
-    const def = definition(loadConfig(configSchema, { SMTP_URL: sink.url, LOG_LEVEL: 'error' }), { mailer });
-    app = createHttpApp({
-      service: 'notification-service',
-      logger: h.logger,
-      metrics: createMetrics('notification-service'),
-      readiness: async () => (def.extraReadiness ? def.extraReadiness() : true),
-      mount: (router) => def.routes(router, { store: h.store, logger: h.logger, service: 'notification-service' }),
-    });
+    app = routeApp(definition(loadConfig(configSchema, { SMTP_URL: sink.url, LOG_LEVEL: 'error' }), { mailer }), h.store);
   });
 
   describe('GET /notifications', () => {

@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { MemoryStore, type Store } from '@ridehail/shared';
+import { republished } from '@ridehail/shared/testing';
 import type { SmtpSink } from '../../../test/support/smtpSink';
 import type { Mailer } from '../../src/mail/mailer';
 import { EmailInProgressError, EmailNotSentError } from '../../src/handlers/deliverEmails';
 import {
   aRide,
-  again,
   harness,
   rideCancelled,
   rideCompleted,
@@ -64,7 +64,7 @@ describe('notification-service handlers', () => {
       const ride = aRide();
       const confirmed = rideConfirmed(ride);
       await h.deliver(confirmed);
-      expect(await h.deliver(again(confirmed))).to.equal('processed');
+      expect(await h.deliver(republished(confirmed))).to.equal('processed');
       expect(h.emails(ride.rideId)).to.have.length(2);
       expect(await h.records(ride.rideId)).to.have.length(2);
       expect(await h.events()).to.have.length(2);
@@ -197,7 +197,7 @@ describe('notification-service handlers', () => {
       expect(String(failedEvent?.payload['error'])).to.contain('451');
 
       // The same fact again, under a new id: the FAILED record is retried and recovers.
-      await h.deliver(again(rejected), 1, 3);
+      await h.deliver(republished(rejected), 1, 3);
       const records = await h.records(ride.rideId);
       expect(records).to.have.length(1);
       expect(records[0]).to.deep.include({ id: failed?.id, status: 'SENT', outcomeEmitted: 'notification.failed' });

@@ -1,19 +1,14 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import type { Express } from 'express';
-import { createHttpApp, createMetrics, loadConfig } from '@ridehail/shared';
+import { loadConfig } from '@ridehail/shared';
+import { routeApp } from '@ridehail/shared/testing';
 import { configSchema, definition } from '../../src/main';
 import { aRide, driverAssigned, harness, rideCancelled, type PaymentHarness } from '../factories';
 
+/** The routes main.ts mounts, over the harness's store. */
 async function appFor(h: PaymentHarness): Promise<Express> {
-  const def = definition(loadConfig(configSchema, {}));
-  return createHttpApp({
-    service: 'payment-service',
-    logger: h.logger,
-    metrics: createMetrics('payment-service'),
-    readiness: async () => true,
-    mount: (router) => def.routes(router, { store: h.store, logger: h.logger, service: 'payment-service' }),
-  });
+  return routeApp(definition(loadConfig(configSchema, { LOG_LEVEL: 'error' })), h.store);
 }
 
 describe('payment-service HTTP API', () => {

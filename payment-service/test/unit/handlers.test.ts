@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { aDriver, republished } from '@ridehail/shared/testing';
 import { quoteFare } from '../../src/domain/fare';
 import { paymentIdFor, type Payment } from '../../src/domain/payment';
 import { TransientGatewayError, type AuthorizeRequest, type PaymentGateway } from '../../src/gateway/gateway';
@@ -6,8 +7,6 @@ import { SimulatedGateway } from '../../src/gateway/simulator';
 import { paymentsCollection } from '../../src/store/collections';
 import {
   aRide,
-  again,
-  driver,
   driverAssigned,
   dropoff,
   harness,
@@ -60,7 +59,7 @@ describe('payment-service on ride.requested', () => {
     const h = await harness();
     const requested = rideRequested(aRide());
     await h.deliver(requested);
-    expect(await h.deliver(again(requested))).to.equal('processed');
+    expect(await h.deliver(republished(requested))).to.equal('processed');
     expect(await h.eventsOf('fare.calculated')).to.have.length(1);
   });
 
@@ -125,7 +124,7 @@ describe('payment-service on driver.assigned', () => {
       rideId: ride.rideId,
       paymentId: payment?.id,
       driverId: ride.driverId,
-      driver: driver(ride.driverId),
+      driver: aDriver({ id: ride.driverId }),
       reason: 'card_declined',
     });
   });
@@ -152,7 +151,7 @@ describe('payment-service on driver.assigned', () => {
     const assigned = driverAssigned(ride);
     await h.deliver(assigned);
     expect(await h.deliver(assigned)).to.equal('duplicate');
-    expect(await h.deliver(again(assigned))).to.equal('processed');
+    expect(await h.deliver(republished(assigned))).to.equal('processed');
     expect(await paymentsOf(h, ride)).to.have.length(1);
     expect(await h.eventsOf('payment.authorized')).to.have.length(1);
   });
@@ -161,7 +160,7 @@ describe('payment-service on driver.assigned', () => {
     const h = await harness();
     const ride = aRide();
     const assigned = driverAssigned(ride);
-    await Promise.all([h.deliver(assigned), h.deliver(again(assigned))]);
+    await Promise.all([h.deliver(assigned), h.deliver(republished(assigned))]);
     expect(await paymentsOf(h, ride)).to.have.length(1);
     expect(await h.eventsOf('payment.authorized')).to.have.length(1);
   });
@@ -190,7 +189,7 @@ describe('payment-service on ride.cancelled', () => {
     const cancelled = rideCancelled(ride);
     await h.deliver(cancelled);
     expect(await h.deliver(cancelled)).to.equal('duplicate');
-    await h.deliver(again(cancelled));
+    await h.deliver(republished(cancelled));
     expect(await h.eventsOf('payment.voided')).to.have.length(1);
   });
 
@@ -266,7 +265,7 @@ describe('payment-service on ride.completed', () => {
     const completed = rideCompleted(ride);
     await h.deliver(completed);
     expect(await h.deliver(completed)).to.equal('duplicate');
-    expect(await h.deliver(again(completed))).to.equal('processed');
+    expect(await h.deliver(republished(completed))).to.equal('processed');
     expect(await h.eventsOf('payment.captured')).to.have.length(1);
   });
 

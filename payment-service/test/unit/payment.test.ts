@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { aDriver } from '@ridehail/shared/testing';
 import {
   capturePayment,
   emptyLedger,
@@ -12,7 +13,7 @@ import {
   type Payment,
 } from '../../src/domain/payment';
 import { quoteFare } from '../../src/domain/fare';
-import { aRide, driver, driverAssigned, dropoff, pickup, tariff } from '../factories';
+import { aRide, driverAssigned, dropoff, pickup, tariff } from '../factories';
 
 const at = '2024-05-01T10:00:00.000Z';
 const later = '2024-05-01T10:05:00.000Z';
@@ -86,7 +87,7 @@ describe('payment-service domain', () => {
           rideId: ride.rideId,
           paymentId: payment.id,
           driverId: ride.driverId,
-          driver: driver(ride.driverId),
+          driver: aDriver({ id: ride.driverId }),
           reason: 'card_declined',
         },
       });

@@ -2,8 +2,9 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { rides } from '../../src/store/collections';
-import { aDriver, driverAssigned, driverUnavailable, paymentAuthorized } from '../factories';
-import { DROPOFF, httpHarness, PICKUP, racingStore, rideApp, type HttpHarness } from './support';
+import { aDriver } from '@ridehail/shared/testing';
+import { DROPOFF, driverAssigned, driverUnavailable, paymentAuthorized, PICKUP } from '../factories';
+import { httpHarness, racingStore, rideApp, type HttpHarness } from './support';
 
 describe('ride-service HTTP: rides', () => {
   let t: HttpHarness;

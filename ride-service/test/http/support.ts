@@ -1,10 +1,12 @@
 // The ride-service HTTP app over an in-memory store (plus the handler harness to move rides along), for supertest.
-import { createHttpApp, createMetrics, type Store, type Transaction } from '@ridehail/shared';
+import type { Store, Transaction } from '@ridehail/shared';
+import { routeApp } from '@ridehail/shared/testing';
 import type { Express } from 'express';
 import request from 'supertest';
+import { rideApi } from '../../src/http/openapi';
 import { mountRoutes } from '../../src/http/routes';
 import { idempotencyKeys } from '../../src/store/collections';
-import { CURRENCY, Harness, silentLogger } from '../factories';
+import { CURRENCY, DROPOFF, Harness, PICKUP } from '../factories';
 
 /** Strictly increasing times near the real clock, so rides made in one millisecond still list in the order they were made. */
 export function tickingClock(): () => Date {
@@ -15,14 +17,12 @@ export function tickingClock(): () => Date {
   };
 }
 
+/** The routes as main.ts mounts them, but on a clock the test holds. */
 export function rideApp(store: Store, now: () => Date = tickingClock()): Express {
-  return createHttpApp({
-    service: 'ride-service',
-    logger: silentLogger,
-    metrics: createMetrics('ride-service'),
-    readiness: async () => true,
-    mount: (router) => mountRoutes(router, { store, logger: silentLogger, service: 'ride-service', currency: CURRENCY, now }),
-  });
+  return routeApp(
+    { name: 'ride-service', routes: (router, deps) => mountRoutes(router, { ...deps, currency: CURRENCY, now }), api: rideApi },
+    store,
+  );
 }
 
 export interface HttpHarness {
@@ -33,9 +33,6 @@ export interface HttpHarness {
   /** POST /rides for the rider; returns the ride's id. */
   ride(riderId: string): Promise<string>;
 }
-
-export const PICKUP = { lat: 52.52, lng: 13.405 };
-export const DROPOFF = { lat: 52.5, lng: 13.45 };
 
 export async function httpHarness(store?: Store): Promise<HttpHarness> {
   const h = await new Harness().init();

@@ -1,7 +1,8 @@
 // HTTP: POST /rides/:id/rating and GET /riders/:id/trips (the rider's trip history view).
 import { expect } from 'chai';
 import request from 'supertest';
-import { aDriver, driverAssigned, fareCalculated, paymentAuthorized, paymentCaptured, paymentDeclined, republished } from '../factories';
+import { aDriver, republished } from '@ridehail/shared/testing';
+import { driverAssigned, fareCalculated, paymentAuthorized, paymentCaptured, paymentDeclined } from '../factories';
 import { httpHarness, type HttpHarness } from './support';
 
 describe('ride-service HTTP: ratings and trip history', () => {

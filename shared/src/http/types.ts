@@ -16,7 +16,7 @@ export interface RouteDeps {
   service: ServiceName;
 }
 
-/** Everything the runtime needs to run one service; each service's main.ts builds one by hand. */
+/** Everything the runtime needs to run one service; `defineService` builds it from what sets the service apart. */
 export interface ServiceDefinition {
   name: ServiceName;
   /** The exchange it publishes to (declared at startup even if nothing is published yet). */

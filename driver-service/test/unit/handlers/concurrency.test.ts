@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { AnyEnvelope } from '@ridehail/shared';
-import { DriverHarness, north, republished, rideRequested } from '../../factories';
+import { republished } from '@ridehail/shared/testing';
+import { DriverHarness, north, rideRequested } from '../../factories';
 
 /** Delivers every message at once; a message whose unit of work lost every race is redelivered, as the broker would. */
 async function deliverConcurrently(h: DriverHarness, messages: AnyEnvelope[]): Promise<void> {

@@ -1,15 +1,7 @@
 import { expect } from 'chai';
+import { republished } from '@ridehail/shared/testing';
 import type { Driver } from '../../../src/domain/driver';
-import {
-  DriverHarness,
-  paymentDeclined,
-  ref,
-  republished,
-  rideCancelled,
-  rideCompleted,
-  rideConfirmed,
-  rideRequested,
-} from '../../factories';
+import { DriverHarness, paymentDeclined, ref, rideCancelled, rideCompleted, rideConfirmed, rideRequested } from '../../factories';
 
 describe('driver-service releasing drivers', () => {
   let h: DriverHarness;

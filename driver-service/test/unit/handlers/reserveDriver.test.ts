@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { DriverHarness, north, paymentDeclined, republished, rideCancelled, rideRequested } from '../../factories';
+import { republished } from '@ridehail/shared/testing';
+import { DriverHarness, north, paymentDeclined, rideCancelled, rideRequested } from '../../factories';
 
 describe('driver-service on ride.requested', () => {
   let h: DriverHarness;

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { AnyEnvelope } from '@ridehail/shared';
+import { republished } from '@ridehail/shared/testing';
 import type { Driver } from '../../../src/domain/driver';
 import { summaryView, totalsOf } from '../../../src/domain/summary';
 import { rebuildDriverTripHistory } from '../../../src/tripHistory/rebuild';
@@ -10,7 +11,6 @@ import {
   paymentDeclined,
   permutations,
   ref,
-  republished,
   rideCompleted,
   rideConfirmed,
   rideRated,

@@ -15,7 +15,8 @@ import {
   type Decision,
   type Ride,
 } from '../../../src/domain/ride';
-import { aDriver, aRequestedRide, aRider, change, changedRide, DROPOFF, PICKUP } from '../../factories';
+import { aDriver } from '@ridehail/shared/testing';
+import { aRequestedRide, aRider, change, changedRide, DROPOFF, PICKUP } from '../../factories';
 
 function refusalOf(decision: Decision): string {
   if (decision.changed) throw new Error(`expected a refusal, got a change to ${decision.ride.status}`);

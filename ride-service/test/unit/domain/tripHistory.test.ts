@@ -24,7 +24,8 @@ import {
   tripOf,
   type RiderSummary,
 } from '../../../src/domain/tripHistory';
-import { aDriver, aRequestedRide, aRider, change } from '../../factories';
+import { aDriver } from '@ridehail/shared/testing';
+import { aRequestedRide, aRider, change } from '../../factories';
 
 const driver = aDriver();
 const auth = { driver, fare: { amount: 2500, currency: 'EUR' } };

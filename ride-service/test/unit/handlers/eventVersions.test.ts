@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { parseEnvelope, type AnyEnvelope } from '@ridehail/shared';
 import type { Ride } from '../../../src/domain/ride';
-import { aDriver, driverAssigned, Harness, nextTime } from '../../factories';
+import { aDriver } from '@ridehail/shared/testing';
+import { driverAssigned, Harness, nextTime } from '../../factories';
 
 /** A body exactly as payment-service published it before v2, read the way the consumer reads every message. */
 function v1(

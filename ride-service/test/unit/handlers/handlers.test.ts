@@ -1,8 +1,8 @@
 // ride-service's handlers through the inbox over the in-memory store: each event, duplicates, reorderings and terminal rides.
 import { expect } from 'chai';
+import { aDriver, republished } from '@ridehail/shared/testing';
 import type { Ride } from '../../../src/domain/ride';
 import {
-  aDriver,
   driverAssigned,
   driverUnavailable,
   fareCalculated,
@@ -10,7 +10,6 @@ import {
   paymentAuthorized,
   paymentCaptured,
   paymentDeclined,
-  republished,
 } from '../../factories';
 
 describe('ride-service handlers', () => {

@@ -2,10 +2,12 @@
 import { expect } from 'chai';
 import { rebuildRiderTripHistory } from '../../../src/tripHistory/rebuild';
 import { riderSummaries } from '../../../src/store/collections';
-import { aRider, driverUnavailable, Harness, paymentAuthorized, paymentCaptured, silentLogger } from '../../factories';
+import { silentLogger } from '@ridehail/shared/testing';
+import { aRider, driverUnavailable, Harness, paymentAuthorized, paymentCaptured } from '../../factories';
 
 describe('rebuildRiderTripHistory', () => {
   let h: Harness;
+  const logger = silentLogger();
 
   beforeEach(async () => {
     h = await new Harness().init();
@@ -18,7 +20,7 @@ describe('rebuildRiderTripHistory', () => {
     await h.deliver(paymentAuthorized(a));
     await h.deliver(paymentCaptured(a, 900));
     await h.deliver(driverUnavailable(b));
-    expect(await rebuildRiderTripHistory(h.store, silentLogger, { repair: true })).to.deep.equal([]);
+    expect(await rebuildRiderTripHistory(h.store, logger, { repair: true })).to.deep.equal([]);
   });
 
   it('reports each drifted field with both values, repairs it, and a second run finds none', async () => {
@@ -33,13 +35,13 @@ describe('rebuildRiderTripHistory', () => {
       await tx.repo(riderSummaries).update({ ...s!, requested: 5, spent: { amount: 1, currency: 'EUR' } });
     });
 
-    const drifts = await rebuildRiderTripHistory(h.store, silentLogger, { repair: true });
+    const drifts = await rebuildRiderTripHistory(h.store, logger, { repair: true });
     expect(drifts).to.deep.equal([
       { person: rider.id, field: 'requested', stored: 5, recomputed: 1 },
       { person: rider.id, field: 'spent.amount', stored: 1, recomputed: 900 },
     ]);
     expect(await h.summary(rider.id)).to.deep.include({ requested: good!.requested, spent: good!.spent, lastTripAt: good!.lastTripAt });
-    expect(await rebuildRiderTripHistory(h.store, silentLogger, { repair: true })).to.deep.equal([]);
+    expect(await rebuildRiderTripHistory(h.store, logger, { repair: true })).to.deep.equal([]);
   });
 
   it('only reports without repair', async () => {
@@ -49,13 +51,13 @@ describe('rebuildRiderTripHistory', () => {
     await h.store.run(async (tx) => {
       await tx.repo(riderSummaries).deleteMany({ id: rider.id });
     });
-    const first = await rebuildRiderTripHistory(h.store, silentLogger, { repair: false });
+    const first = await rebuildRiderTripHistory(h.store, logger, { repair: false });
     expect(first.map((d) => [d.field, d.stored, d.recomputed])).to.deep.equal([
       ['requested', 0, 1],
       ['lastTripAt', null, ride.updatedAt],
     ]);
     expect(await h.summary(rider.id)).to.equal(null);
-    expect(await rebuildRiderTripHistory(h.store, silentLogger, { repair: false })).to.deep.equal(first);
+    expect(await rebuildRiderTripHistory(h.store, logger, { repair: false })).to.deep.equal(first);
   });
 
   it('creates the missing summary of a rider with trips', async () => {
@@ -64,8 +66,8 @@ describe('rebuildRiderTripHistory', () => {
     await h.seedRide(rider);
     await h.fold();
     await h.store.run((tx) => tx.repo(riderSummaries).deleteMany({ id: rider.id }));
-    await rebuildRiderTripHistory(h.store, silentLogger, { repair: true });
+    await rebuildRiderTripHistory(h.store, logger, { repair: true });
     expect(await h.summary(rider.id)).to.include({ requested: 1 });
-    expect(await rebuildRiderTripHistory(h.store, silentLogger, { repair: true })).to.deep.equal([]);
+    expect(await rebuildRiderTripHistory(h.store, logger, { repair: true })).to.deep.equal([]);
   });
 });
