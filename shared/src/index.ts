@@ -32,4 +32,6 @@ export * from './messaging/parked';
 export * from './runtime';
 export * from './geo';
 export * from './drift';
+export * from './serviceCommand';
 export * from './rebuildCommand';
+export * from './seedCommand';

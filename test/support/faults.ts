@@ -2,9 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ChannelModel, ConfirmChannel, GetMessage, Options } from 'amqplib';
 import { connectToAnyNode, firstAmqpUrl, propertiesOf, type RawEnvelope } from '@ridehail/shared';
-import { metricValue, type SagaApi } from '../../scripts/lib/api';
-import { services, type ServiceKey, type ServiceUrls } from '../../scripts/lib/services';
-import { freePort, startStack, type Stack, type StackOptions } from '../../scripts/lib/stack';
+import { metricValue, type SagaApi } from './system/api';
+import { services, type ServiceKey, type ServiceUrls } from './system/services';
+import { freePort, startStack, type Stack, type StackOptions } from './system/stack';
 import { management, type RabbitTarget } from './rabbit';
 
 type Broker = Pick<RabbitTarget, 'url' | 'managementUrl'>;

@@ -60,7 +60,7 @@ export const services: readonly ServiceInfo[] = [
 
 export type ServiceUrls = Record<ServiceKey, string>;
 
-export const repoRoot = path.resolve(__dirname, '..', '..');
+export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 
 export function serviceByKey(key: ServiceKey): ServiceInfo {
   const found = services.find((s) => s.key === key);
