@@ -5,6 +5,7 @@ import readline from 'node:readline';
 import { banner, record, type BenchContext } from './context';
 import { atLeast, notRun, pct } from './stats';
 import { processEnv, type Env } from '@ridehail/shared';
+import { benchEnv } from './env';
 
 export interface RelayFigure {
   store: string;
@@ -55,7 +56,10 @@ export async function runRelayBench(ctx: BenchContext, mongoUrl: string | undefi
 
 /** Relay vs raw confirmed publish (target ≥ 50 %): in-memory outbox always, MongoDB outbox when MONGO_URL is set. */
 export async function benchRelay(ctx: BenchContext): Promise<RelayFigure[]> {
-  banner(ctx, 'relay: outbox drain vs raw confirmed publish of the same 20,000 messages (bench/src/bin/relay.ts)');
+  banner(
+    ctx,
+    `relay: outbox drain vs raw confirmed publish of the same ${benchEnv().BENCH_EVENTS.toLocaleString('en')} messages (bench/src/bin/relay.ts)`,
+  );
   const figures: RelayFigure[] = [];
   const cases: (string | undefined)[] = [undefined];
   if (ctx.mongoUrl) cases.push(ctx.mongoUrl);

@@ -1,5 +1,6 @@
 // A command of a service over its own database (the trip-history rebuild, the seed): the store opened from the environment, the work, the store closed.
 import { baseConfigSchema, loadConfig, type Env } from './config';
+import { ConfigError } from './errors';
 import { createLogger, errorMessage, type Logger } from './logger';
 import { createStore } from './store/factory';
 import type { CollectionSpec, Store } from './store/port';
@@ -14,9 +15,7 @@ export interface ServiceStoreCommand {
   collections(currency: string): CollectionSpec[];
 }
 
-const commandConfigSchema = baseConfigSchema.pick({ MONGO_DB_PREFIX: true, CURRENCY: true }).extend({
-  // A command works on the service's MongoDB database: an in-memory store lives inside the service's own process.
-  MONGO_URL: baseConfigSchema.shape.MONGO_URL.refine((v) => v !== undefined, 'required: the MongoDB the service uses'),
+const commandConfigSchema = baseConfigSchema.pick({ MONGO_URL: true, MONGO_DB_PREFIX: true, CURRENCY: true }).extend({
   // The command prints what it did itself, so its logs stay quiet unless asked.
   LOG_LEVEL: baseConfigSchema.shape.LOG_LEVEL.default('error'),
 });
@@ -28,6 +27,9 @@ export async function withServiceStore<T>(
   work: (store: Store, context: { logger: Logger; currency: string }) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig(commandConfigSchema, env);
+  // A command works on the service's MongoDB database: an in-memory store lives inside the service's own process, and
+  // one opened here would be empty (a rebuild of it finds "no drift", a seed of it is lost at exit).
+  if (config.MONGO_URL === undefined) throw new ConfigError('invalid configuration: MONGO_URL: required: the MongoDB the service uses');
   const logger = createLogger(`${command.service}:${command.name}`, config.LOG_LEVEL);
   const store = createStore({ mongoUrl: config.MONGO_URL, dbName: `${config.MONGO_DB_PREFIX}${command.database}`, logger });
   try {
