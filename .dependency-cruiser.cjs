@@ -1,4 +1,4 @@
-// Layer rules checked in CI: domain code is pure; handlers and http never reach into another service.
+// Layer rules checked in CI: domain code is pure; services never reach into each other; scripts, bench and lanes use them from outside.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -35,6 +35,23 @@ module.exports = {
       severity: 'error',
       from: { path: '^(shared|ride-service|driver-service|payment-service|notification-service)/src/', pathNot: '^shared/src/testing/' },
       to: { path: ['^shared/src/testing/', '(^|/)shared/dist/testing/'] },
+    },
+    {
+      name: 'outside-in',
+      comment:
+        'scripts, the bench and the root test lanes (with test/support) reach a service over HTTP, the broker and its own commands; ' +
+        "of its code they may import its main only: its config schema (compose lane, scripts' env), its route table " +
+        '(bad-input lane) and its start() (the trace lane runs the four in one process to follow a span across them)',
+      severity: 'error',
+      from: { path: '^(scripts|bench|test)/' },
+      to: { path: '^(ride|driver|payment|notification)-service/src/', pathNot: '^[a-z]+-service/src/main\\.ts$' },
+    },
+    {
+      name: 'service-tests-own-service',
+      comment: "a service's tests may reach into their own service, never into another's (that one they meet through events)",
+      severity: 'error',
+      from: { path: '^(ride|driver|payment|notification)-service/test/' },
+      to: { path: '^(ride|driver|payment|notification)-service/src/', pathNot: '^$1-service/src/' },
     },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],

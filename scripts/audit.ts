@@ -1,9 +1,9 @@
 // `npm run audit`: reads the four services over HTTP and reports each invariant as held or violated.
 // Exit code: 0 when all hold, else the sum of 2^(n-1) over violated invariants n (1..63); 100 when a service can't be read
 // (or a variable naming one is invalid).
-import { formatAudit, runAudit } from './lib/audit';
-import { scriptEnvOrExit } from './lib/env';
-import { services, serviceUrlsFromEnv } from './lib/services';
+import { formatAudit, runAudit } from '../test/support/system/audit';
+import { scriptEnvOrExit } from '../test/support/system/env';
+import { services, serviceUrlsFromEnv } from '../test/support/system/services';
 
 const env = scriptEnvOrExit('audit:', 100);
 

@@ -2,11 +2,11 @@
 import os from 'node:os';
 import path from 'node:path';
 import { waitFor } from '@ridehail/shared';
-import { SagaApi, metricValue } from './lib/api';
-import { formatAudit, runAudit, type AuditReport } from './lib/audit';
-import { checkBroker, management, managementFromEnv, redactUrl, vhostOf } from './lib/broker';
-import { scriptEnvOrExit } from './lib/env';
-import { amountOf, type MoneyView } from './lib/http';
+import { SagaApi, metricValue } from '../test/support/system/api';
+import { formatAudit, runAudit, type AuditReport } from '../test/support/system/audit';
+import { checkBroker, management, managementFromEnv, redactUrl, vhostOf } from '../test/support/system/broker';
+import { scriptEnvOrExit } from '../test/support/system/env';
+import { amountOf, type MoneyView } from '../test/support/system/http';
 import {
   completion,
   flakyPayment,
@@ -18,11 +18,11 @@ import {
   seedWorld,
   type ScenarioContext,
   type ScenarioResult,
-} from './lib/scenarios';
-import { services, serviceUrlsFromEnv, type ServiceKey } from './lib/services';
-import { fileOutput, startStack, type Stack } from './lib/stack';
-import { openTap, type Tap } from './lib/tap';
-import { buildTimeline, renderTimeline } from './lib/timeline';
+} from '../test/support/system/scenarios';
+import { services, serviceUrlsFromEnv, type ServiceKey } from '../test/support/system/services';
+import { fileOutput, startStack, type Stack } from '../test/support/system/stack';
+import { openTap, type Tap } from '../test/support/system/tap';
+import { buildTimeline, renderTimeline } from '../test/support/system/timeline';
 
 const env = scriptEnvOrExit('demo failed:', 2);
 const colour = process.stdout.isTTY === true && !env.NO_COLOR;

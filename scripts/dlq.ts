@@ -3,9 +3,9 @@ import { parseArgs } from 'node:util';
 import amqp from 'amqplib';
 import { z } from 'zod';
 import { handleParked, type ParkedAction, type ParkedFilter, type ParkedMessage } from '@ridehail/shared';
-import { redactUrl } from './lib/broker';
-import { scriptEnvOrExit } from './lib/env';
-import { services } from './lib/services';
+import { redactUrl } from '../test/support/system/broker';
+import { scriptEnvOrExit } from '../test/support/system/env';
+import { services } from '../test/support/system/services';
 
 const usage = `usage: npm run dlq -- <command> [filters] [options]
 commands:

@@ -6,11 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { waitFor } from '@ridehail/shared';
-import { SagaApi } from './lib/api';
-import { management, managementFromEnv, vhostOf } from './lib/broker';
-import { scriptEnvOrExit } from './lib/env';
-import { offset } from './lib/scenarios';
-import { repoRoot, serviceUrlsFromEnv } from './lib/services';
+import { SagaApi } from '../test/support/system/api';
+import { management, managementFromEnv, vhostOf } from '../test/support/system/broker';
+import { scriptEnvOrExit } from '../test/support/system/env';
+import { offset } from '../test/support/system/scenarios';
+import { repoRoot, serviceUrlsFromEnv } from '../test/support/system/services';
 
 // The few playwright-core calls used here, typed by hand since the package is not a project dependency.
 interface Locator {

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { resolveRabbit, unreachableReason, management } from '../test/support/rabbit';
 import { formatSoakReport, runSoak, soakCounts } from '../test/support/soak';
-import { scriptEnvOrExit } from './lib/env';
+import { scriptEnvOrExit } from '../test/support/system/env';
 
 const usage = `usage: npm run soak -- --minutes M --rate R --replicas N [--drain-seconds S] [--runtime auto|dist|tsx]
   --minutes        minutes of offered load (fractions allowed), default 2

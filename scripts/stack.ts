@@ -1,9 +1,9 @@
 // `npm run stack`: the four services as separate processes against the local broker, until Ctrl-C.
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { checkBroker, redactUrl } from './lib/broker';
-import { scriptEnvOrExit } from './lib/env';
-import { prefixedOutput, startStack } from './lib/stack';
+import { checkBroker, redactUrl } from '../test/support/system/broker';
+import { scriptEnvOrExit } from '../test/support/system/env';
+import { prefixedOutput, startStack } from '../test/support/system/stack';
 
 function say(line: string): void {
   process.stdout.write(`[stack] ${line}\n`);

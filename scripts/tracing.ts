@@ -1,6 +1,6 @@
 // `npm run tracing [on|off|status|show <rideId>]`: the rabbitmq_tracing plugin over the management HTTP API.
-import { management, managementFromEnv, vhostOf, type ManagementOptions } from './lib/broker';
-import { scriptEnvOrExit } from './lib/env';
+import { management, managementFromEnv, vhostOf, type ManagementOptions } from '../test/support/system/broker';
+import { scriptEnvOrExit } from '../test/support/system/env';
 
 const env = scriptEnvOrExit('tracing:');
 const traceName = env.TRACE_NAME;

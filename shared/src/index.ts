@@ -33,4 +33,6 @@ export * from './runtime';
 export * from './service';
 export * from './geo';
 export * from './drift';
+export * from './serviceCommand';
 export * from './rebuildCommand';
+export * from './seedCommand';

@@ -1,8 +1,8 @@
 // The trip-history rebuild as a command of the service that owns the data: recompute every summary, report each drift, repair.
-import { baseConfigSchema, loadConfig, type Env } from './config';
+import type { Env } from './config';
 import type { Drift, RebuildOptions } from './drift';
-import { createLogger, errorMessage, type Logger } from './logger';
-import { createStore } from './store/factory';
+import type { Logger } from './logger';
+import { exitWith, withServiceStore } from './serviceCommand';
 import type { CollectionSpec, Store } from './store/port';
 
 export interface RebuildCommand {
@@ -16,13 +16,6 @@ export interface RebuildCommand {
   rebuild(store: Store, logger: Logger, options: RebuildOptions): Promise<Drift[]>;
 }
 
-const rebuildConfigSchema = baseConfigSchema.pick({ MONGO_DB_PREFIX: true, CURRENCY: true }).extend({
-  // The summaries live in the service's MongoDB database: without one there is nothing to rebuild.
-  MONGO_URL: baseConfigSchema.shape.MONGO_URL.refine((v) => v !== undefined, 'required: the MongoDB the service uses'),
-  // The rebuild logs each drift too; the command prints them itself, so its logs stay quiet unless asked.
-  LOG_LEVEL: baseConfigSchema.shape.LOG_LEVEL.default('error'),
-});
-
 const show = (value: unknown): string => JSON.stringify(value) ?? 'undefined';
 
 /**
@@ -34,13 +27,10 @@ export async function runRebuildCommand(
   argv: string[] = process.argv.slice(2),
   env: Env = process.env,
 ): Promise<number> {
-  const config = loadConfig(rebuildConfigSchema, env);
   const repair = !argv.includes('--dry-run');
-  const logger = createLogger(`${command.service}:rebuild-trip-history`, config.LOG_LEVEL);
-  const store = createStore({ mongoUrl: config.MONGO_URL, dbName: `${config.MONGO_DB_PREFIX}${command.database}`, logger });
-  try {
-    await store.init(command.collections(config.CURRENCY));
-    const drifts = await command.rebuild(store, logger, { repair, currency: config.CURRENCY });
+  const named = { ...command, name: 'rebuild-trip-history' };
+  return withServiceStore(named, env, async (store, { logger, currency }) => {
+    const drifts = await command.rebuild(store, logger, { repair, currency });
     for (const d of drifts) {
       process.stdout.write(
         `${command.service}: ${command.person} ${d.person} ${d.field}: stored ${show(d.stored)}, recomputed ${show(d.recomputed)}${repair ? ' (repaired)' : ''}\n`,
@@ -50,18 +40,10 @@ export async function runRebuildCommand(
       drifts.length === 0 ? 'no drift' : `${drifts.length} drift(s) ${repair ? 'found and repaired' : 'found (dry run: not repaired)'}`;
     process.stdout.write(`${command.service}: trip-history rebuild: ${verdict}\n`);
     return !repair && drifts.length > 0 ? 1 : 0;
-  } finally {
-    await store.close();
-  }
+  });
 }
 
 /** The `require.main === module` tail of a rebuild command. */
 export function runRebuildMain(command: RebuildCommand): void {
-  runRebuildCommand(command).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`${command.service}: rebuild-trip-history: ${errorMessage(err)}\n`);
-      process.exit(1);
-    },
-  );
+  exitWith({ service: command.service, name: 'rebuild-trip-history' }, runRebuildCommand(command));
 }

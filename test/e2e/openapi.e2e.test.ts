@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { chromium } from 'playwright-core';
 import { waitFor } from '@ridehail/shared';
-import type { ServiceKey } from '../../scripts/lib/services';
+import type { ServiceKey } from '../support/system/services';
 import { announceLane } from '../support/lanes';
 import { resolveMongo, type MongoTarget } from '../support/mongo';
 import { documentedRoutes, openApiErrors, ResponseValidator, type OpenApiDoc } from '../support/openapi';

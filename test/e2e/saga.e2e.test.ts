@@ -2,8 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { waitFor } from '@ridehail/shared';
-import { SagaApi } from '../../scripts/lib/api';
-import { formatAudit, runAudit, type AuditReport } from '../../scripts/lib/audit';
+import { SagaApi } from '../support/system/api';
+import { formatAudit, runAudit, type AuditReport } from '../support/system/audit';
 import {
   competingRequests,
   completion,
@@ -17,9 +17,9 @@ import {
   type ScenarioContext,
   type ScenarioResult,
   type World,
-} from '../../scripts/lib/scenarios';
+} from '../support/system/scenarios';
 
-import { openTap, type Tap } from '../../scripts/lib/tap';
+import { openTap, type Tap } from '../support/system/tap';
 import { announceLane } from '../support/lanes';
 import { resolveMongo, type MongoTarget } from '../support/mongo';
 import { resolveRabbit, uniquePrefix, unreachableReason, type RabbitTarget } from '../support/rabbit';

@@ -1,11 +1,11 @@
 // The pure parts of the demo/audit library: causal timelines, summary recomputation, metrics parsing, log lines.
 import { expect } from 'chai';
-import { metricValue } from '../../scripts/lib/api';
-import { driverSummaryDrift, riderSummaryDrift } from '../../scripts/lib/audit';
-import type { DriverTripsView, RiderTripsView } from '../../scripts/lib/http';
-import { humanLogLine } from '../../scripts/lib/stack';
-import type { TappedMessage } from '../../scripts/lib/tap';
-import { buildTimeline, renderTimeline } from '../../scripts/lib/timeline';
+import { metricValue } from '../support/system/api';
+import { driverSummaryDrift, riderSummaryDrift } from '../support/system/audit';
+import type { DriverTripsView, RiderTripsView } from '../support/system/http';
+import { humanLogLine } from '../support/system/stack';
+import type { TappedMessage } from '../support/system/tap';
+import { buildTimeline, renderTimeline } from '../support/system/timeline';
 
 const t0 = Date.parse('2025-01-01T10:00:00.000Z');
 

@@ -3,9 +3,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { GetMessage } from 'amqplib';
 import { createEnvelope, waitFor, type RawEnvelope } from '@ridehail/shared';
-import { SagaApi } from '../../scripts/lib/api';
-import { formatAudit, runAudit, type AuditReport } from '../../scripts/lib/audit';
-import type { RideView } from '../../scripts/lib/http';
+import { SagaApi } from '../support/system/api';
+import { formatAudit, runAudit, type AuditReport } from '../support/system/audit';
+import type { RideView } from '../support/system/http';
 import {
   completion,
   happyPath,
@@ -16,9 +16,9 @@ import {
   seedWorld,
   type ScenarioResult,
   type World,
-} from '../../scripts/lib/scenarios';
-import { services, type ServiceKey } from '../../scripts/lib/services';
-import { openTap, type Tap, type TappedMessage } from '../../scripts/lib/tap';
+} from '../support/system/scenarios';
+import { serviceKeys, serviceName, services, type ServiceKey } from '../support/system/services';
+import { openTap, type Tap, type TappedMessage } from '../support/system/tap';
 import {
   Injector,
   bindingKeys,
@@ -28,8 +28,6 @@ import {
   countersReached,
   cutConnections,
   everyReplicaReady,
-  serviceKeys,
-  serviceName,
   withNewId,
   type Counters,
 } from '../support/faults';

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connectToAnyNode } from '@ridehail/shared';
-import { freePort } from '../../scripts/lib/stack';
+import { freePort } from './system/stack';
 
 /** Where the Debian/Ubuntu package keeps the real scripts (/usr/sbin/rabbitmq-server is a wrapper that `su`s). */
 const PACKAGE_SCRIPTS = '/usr/lib/rabbitmq/bin';

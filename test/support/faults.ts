@@ -2,20 +2,12 @@
 import { randomUUID } from 'node:crypto';
 import type { ChannelModel, ConfirmChannel, GetMessage, Options } from 'amqplib';
 import { connectToAnyNode, firstAmqpUrl, propertiesOf, type RawEnvelope } from '@ridehail/shared';
-import { metricValue } from '../../scripts/lib/api';
-import { services, type ServiceKey } from '../../scripts/lib/services';
+import { metricValue } from './system/api';
+import { serviceKeys, type ServiceKey } from './system/services';
 import { management, type RabbitTarget } from './rabbit';
 import type { Replica, ReplicaSet } from './replicaSet';
 
 type Broker = Pick<RabbitTarget, 'url' | 'managementUrl'>;
-
-export const serviceKeys: readonly ServiceKey[] = services.map((s) => s.key);
-
-export function serviceName(key: ServiceKey): string {
-  const found = services.find((s) => s.key === key);
-  if (!found) throw new Error(`unknown service ${key}`);
-  return found.name;
-}
 
 // ---- the broker side
 

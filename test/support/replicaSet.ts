@@ -1,7 +1,6 @@
 // N processes per service, each its own one-service stack on its own port: killable and restartable one by one.
-import { freePort, startStack, type Stack, type StackOptions } from '../../scripts/lib/stack';
-import type { ServiceKey, ServiceUrls } from '../../scripts/lib/services';
-import { serviceKeys, serviceName } from './faults';
+import { freePort, startStack, type Stack, type StackOptions } from './system/stack';
+import { serviceKeys, serviceName, type ServiceKey, type ServiceUrls } from './system/services';
 
 export type ReplicaState = 'starting' | 'up' | 'down';
 

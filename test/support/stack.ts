@@ -1,6 +1,6 @@
-// The local stack for tests: the four services as separate processes (the e2e lane), re-exported from the scripts' library.
+// The local stack for tests: the four services as separate processes (the e2e lane), re-exported from the system library in ./system.
 import mongoose from 'mongoose';
-import { services } from '../../scripts/lib/services';
+import { services } from './system/services';
 import type { MongoTarget } from './mongo';
 import { deleteDeclared, type RabbitTarget } from './rabbit';
 
@@ -13,11 +13,11 @@ export {
   type Stack,
   type StackOptions,
   type StackProcess,
-} from '../../scripts/lib/stack';
-export { startSmtpSink, type SmtpSink, type CaughtMail } from '../../scripts/lib/smtp';
-export { runAudit, formatAudit, type AuditReport } from '../../scripts/lib/audit';
-export { openTap, type Tap, type TappedMessage } from '../../scripts/lib/tap';
-export { SagaApi } from '../../scripts/lib/api';
+} from './system/stack';
+export { startSmtpSink, type SmtpSink, type CaughtMail } from './system/smtp';
+export { runAudit, formatAudit, type AuditReport } from './system/audit';
+export { openTap, type Tap, type TappedMessage } from './system/tap';
+export { SagaApi } from './system/api';
 
 /**
  * Gives back what a lane made: the broker objects under its prefix (only when it reached the broker), its MongoDB

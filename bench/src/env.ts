@@ -14,8 +14,14 @@ export const benchEnvSchema = z.object({
   BENCH_EVENTS: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
   BENCH_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   BENCH_RELAY_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
-  /** Whole sagas with the services in the bench process, as four child processes, or both (the faster is checked). */
-  BENCH_SAGA_MODE: z.preprocess(emptyAsUndefined, z.enum(['in-process', 'processes', 'compare']).default('compare')),
+  /**
+   * Only `processes` is left: the bench reaches the services over HTTP and the broker, never inside its own process,
+   * so a run that still asks for `in-process` or `compare` stops here instead of measuring something else.
+   */
+  BENCH_SAGA_MODE: z.preprocess(
+    emptyAsUndefined,
+    z.literal('processes', { error: 'the services always run as four processes now (in-process and compare are gone)' }).optional(),
+  ),
   /** Sections to run (default all): e.g. `sagas` alone while working on the saga path. The raw chain always runs. */
   BENCH_SECTIONS: z.preprocess(
     emptyAsUndefined,

@@ -5,7 +5,6 @@ import { formatMongoCost } from './cost';
 import { formatCpuPer } from './cpu';
 import { runRawChain, type RawChainResult } from './rawChain';
 import { runSagaBench, type PhaseFailures, type SagaBenchResult } from './sagas';
-import type { SagaMode } from './services';
 import { atLeast, atMost, latencyLine, ms, notRun, pct, rate } from './stats';
 import { redactMongo } from './trips';
 import { benchEnv } from './env';
@@ -56,18 +55,8 @@ const RIDERS = 20;
 const WARMUP_SECONDS = 2;
 const LATENCY_SECONDS = 10;
 
-/**
- * By default the in-memory case runs both ways and keeps the faster (by max throughput) for its targets and for the
- * MongoDB case: one process is one event loop, one core, for four services and the client; four processes let the
- * OS spread them over both cores but pay for more context switches. BENCH_SAGA_MODE=in-process|processes runs one.
- */
-function modesToRun(): SagaMode[] {
-  const wanted = benchEnv().BENCH_SAGA_MODE;
-  return wanted === 'compare' ? ['processes', 'in-process'] : [wanted];
-}
-
-const describeMode = (mode: SagaMode) =>
-  mode === 'processes' ? 'four child processes (one per service)' : 'one process (all four services in the bench process)';
+/** The services run as four child processes, one per service, as `npm run stack` starts them. */
+const SERVICES = 'four child processes (one per service)';
 
 export async function benchSagas(ctx: BenchContext, raw: RawChainResult): Promise<void> {
   banner(ctx, 'whole sagas: POST /rides → ride.confirmed seen on a tap queue bound to <prefix>ride.events');
@@ -76,7 +65,6 @@ export async function benchSagas(ctx: BenchContext, raw: RawChainResult): Promis
     await mongoCase(ctx, raw);
     return;
   }
-  const modes = modesToRun();
   const memory: SagaCase = {
     store: 'memory',
     inflight: 128,
@@ -86,17 +74,7 @@ export async function benchSagas(ctx: BenchContext, raw: RawChainResult): Promis
     maxP99Ms: 150,
     maxServiceCpuMs: 2,
   };
-  const measured: { mode: SagaMode; result: SagaBenchResult }[] = [];
-  for (const mode of modes) measured.push({ mode, result: await measureCase(ctx, memory, mode, raw) });
-  const best = measured.reduce((a, b) => (b.result.throughput.sagasPerSecond > a.result.throughput.sagasPerSecond ? b : a));
-  ctx.out();
-  if (measured.length > 1) {
-    const figures = measured.map((m) => `${m.mode} ${rate(m.result.throughput.sagasPerSecond, 'sagas/s')}`).join(' vs ');
-    ctx.out(`saga mode picked: ${describeMode(best.mode)}, the faster here (${figures}); its figures are the ones checked`);
-  } else {
-    ctx.out(`saga mode: ${describeMode(best.mode)} (BENCH_SAGA_MODE=${best.mode})`);
-  }
-  recordCase(ctx, memory, best.result, raw);
+  recordCase(ctx, memory, await measureCase(ctx, memory, raw), raw);
   if (stores.includes('mongodb')) await mongoCase(ctx, raw);
 }
 
@@ -112,8 +90,7 @@ async function mongoCase(ctx: BenchContext, raw: RawChainResult): Promise<void> 
       maxP99Ms: 150,
       maxServiceCpuMs: 30,
     };
-    // Four processes, so each service's CPU is its own figure (in one process the bench client would be counted too).
-    recordCase(ctx, mongo, await measureCase(ctx, mongo, 'processes', raw), raw);
+    recordCase(ctx, mongo, await measureCase(ctx, mongo, raw), raw);
   } else {
     ctx.out();
     ctx.out('!!! whole sagas on MongoDB: DID NOT RUN — MONGO_URL is not set (point it at a MongoDB replica set to include it)');
@@ -123,21 +100,15 @@ async function mongoCase(ctx: BenchContext, raw: RawChainResult): Promise<void> 
   }
 }
 
-async function runCase(ctx: BenchContext, c: SagaCase, mode: SagaMode): Promise<SagaBenchResult> {
-  const section = `sagas-${c.store}-${mode}`;
+async function runCase(ctx: BenchContext, c: SagaCase): Promise<SagaBenchResult> {
+  const section = `sagas-${c.store}-processes`;
   return runSagaBench({
-    mode,
     amqpUrl: ctx.amqpUrl,
     brokerPrefix: (phase) => brokerPrefix(ctx, `${section}-${phase}`),
     mongoUrl: c.mongoUrl,
     // Short: MongoDB database names stay under 64 characters.
     mongoDbPrefix: (phase) =>
-      mongoDbPrefix(ctx, `sg_${mode === 'processes' ? 'p' : 'i'}_${phase === 'throughput' ? 'tp' : 'lat'}`, [
-        'rides',
-        'drivers',
-        'payments',
-        'notifications',
-      ]),
+      mongoDbPrefix(ctx, `sg_p_${phase === 'throughput' ? 'tp' : 'lat'}`, ['rides', 'drivers', 'payments', 'notifications']),
     inflight: c.inflight,
     throughputSagas: c.throughputSagas,
     throughputSeconds: THROUGHPUT_SECONDS,
@@ -150,10 +121,10 @@ async function runCase(ctx: BenchContext, c: SagaCase, mode: SagaMode): Promise<
 }
 
 /** Runs one case (throughput, then latency, each on fresh services) and prints what it saw. */
-async function measureCase(ctx: BenchContext, c: SagaCase, mode: SagaMode, raw: RawChainResult): Promise<SagaBenchResult> {
+async function measureCase(ctx: BenchContext, c: SagaCase, raw: RawChainResult): Promise<SagaBenchResult> {
   ctx.out();
-  ctx.out(`-- ${c.store === 'memory' ? 'in-memory stores' : `MongoDB stores (${redactMongo(c.mongoUrl ?? '')})`}, ${describeMode(mode)}`);
-  const r = await runCase(ctx, c, mode);
+  ctx.out(`-- ${c.store === 'memory' ? 'in-memory stores' : `MongoDB stores (${redactMongo(c.mongoUrl ?? '')})`}, ${SERVICES}`);
+  const r = await runCase(ctx, c);
   const t = r.throughput;
   ctx.out(
     `  max throughput: ${rate(t.sagasPerSecond, 'sagas/s')} (${t.inflight} in flight, ${t.completed} confirmed in ${t.seconds.toFixed(1)} s) = ` +
@@ -161,7 +132,7 @@ async function measureCase(ctx: BenchContext, c: SagaCase, mode: SagaMode, raw: 
   );
   if (t.started >= c.throughputSagas)
     ctx.out(`  (the phase used all ${c.throughputSagas} sagas it had drivers for before ${THROUGHPUT_SECONDS} s were up)`);
-  ctx.out(`  ${formatCpuPer(t.cpu, t.completed, 'saga')}${r.mode === 'in-process' ? ' (the services run inside the bench process)' : ''}`);
+  ctx.out(`  ${formatCpuPer(t.cpu, t.completed, 'saga')}`);
   if (failed(t.failures)) ctx.out(`  throughput phase failures: ${formatFailures(t.failures)}`);
   if (r.latency) {
     ctx.out(
@@ -187,7 +158,7 @@ async function measureCase(ctx: BenchContext, c: SagaCase, mode: SagaMode, raw: 
 /** The two targets of DESIGN §8 for one store, from one measured case. */
 function recordCase(ctx: BenchContext, c: SagaCase, r: SagaBenchResult, raw: RawChainResult): void {
   const t = r.throughput;
-  const name = `sagas/${c.store} (${r.mode})`;
+  const name = `sagas/${c.store} (processes)`;
   record(
     ctx,
     atLeast(
@@ -210,15 +181,12 @@ function recordCase(ctx: BenchContext, c: SagaCase, r: SagaBenchResult, raw: Raw
         ? { used: lat.cpu, sagas: lat.confirmed, at: `${c.latencyRate} sagas/s` }
         : null;
   if (cpuWindow) {
-    const services = Object.entries(cpuWindow.used).filter(
-      ([n]) => n.endsWith('-service') || (r.mode === 'in-process' && n === 'bench process'),
-    );
+    const services = Object.entries(cpuWindow.used).filter(([n]) => n.endsWith('-service'));
     const perSaga = services.reduce((s2, [, v]) => s2 + v, 0) / Math.max(1, cpuWindow.sagas);
-    const note = r.mode === 'in-process' ? 'in-process: the bench process, client included' : undefined;
-    record(ctx, {
-      ...atMost(`${name} services' CPU per saga at ${cpuWindow.at}`, perSaga, c.maxServiceCpuMs, (v) => ms(v, 2)),
-      ...(note ? { note } : {}),
-    });
+    record(
+      ctx,
+      atMost(`${name} services' CPU per saga at ${cpuWindow.at}`, perSaga, c.maxServiceCpuMs, (v) => ms(v, 2)),
+    );
   }
   if (lat?.mongo) {
     const per = (n: number) => n / Math.max(1, lat.confirmed);

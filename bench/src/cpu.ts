@@ -1,31 +1,13 @@
-// CPU time per process from /proc (Linux), so a benchmark can say where the cores went: which service, the broker, the client.
-import { execFileSync } from 'node:child_process';
+// CPU time per process (pidusage), so a benchmark can say where the cores went: which service, the broker, the client.
 import fs from 'node:fs';
+import pidusage from 'pidusage';
 
-let ticksPerSecond: number | undefined;
-
-function clockTicks(): number {
-  if (ticksPerSecond === undefined) {
-    try {
-      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    } catch {
-      // getconf missing: Linux's USER_HZ is 100 nearly everywhere.
-      ticksPerSecond = 100;
-    }
-  }
-  return ticksPerSecond;
-}
-
-/** User + system CPU milliseconds of a process so far, or null when it cannot be read (not Linux, gone). */
-export function cpuMsOf(pid: number): number | null {
+/** User + system CPU milliseconds of a process so far, or null when it cannot be read (gone, or no such process here). */
+export async function cpuMsOf(pid: number): Promise<number | null> {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may contain spaces) start at the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const utime = Number(fields[11]);
-    const stime = Number(fields[12]);
-    return ((utime + stime) * 1000) / clockTicks();
+    return (await pidusage(pid)).ctime;
   } catch {
+    // The breakdown then leaves this process out; cpuSnapshot's caller sees it missing from the figures.
     return null;
   }
 }
@@ -93,22 +75,25 @@ export function mongoPort(url: string): number | null {
 }
 
 /** Takes CPU readings of named processes now; `since()` gives each one's CPU ms used after that. */
-export function cpuSnapshot(pids: Record<string, number | null | undefined>): { since(): Record<string, number> } {
+export async function cpuSnapshot(pids: Record<string, number | null | undefined>): Promise<{ since(): Promise<Record<string, number>> }> {
   const self0 = process.cpuUsage();
-  const start: Record<string, number> = {};
-  for (const [name, pid] of Object.entries(pids)) {
-    const v = pid ? cpuMsOf(pid) : null;
-    if (v !== null) start[name] = v;
-  }
+  const readAll = async (): Promise<Record<string, number>> => {
+    const out: Record<string, number> = {};
+    for (const [name, pid] of Object.entries(pids)) {
+      const v = pid ? await cpuMsOf(pid) : null;
+      if (v !== null) out[name] = v;
+    }
+    return out;
+  };
+  const start = await readAll();
   return {
-    since: () => {
-      const out: Record<string, number> = {};
+    since: async () => {
       const self = process.cpuUsage(self0);
-      out['bench process'] = (self.user + self.system) / 1000;
-      for (const [name, pid] of Object.entries(pids)) {
-        const before = start[name];
-        const now = pid ? cpuMsOf(pid) : null;
-        if (before !== undefined && now !== null) out[name] = now - before;
+      const now = await readAll();
+      const out: Record<string, number> = { 'bench process': (self.user + self.system) / 1000 };
+      for (const [name, before] of Object.entries(start)) {
+        const after = now[name];
+        if (after !== undefined) out[name] = after - before;
       }
       return out;
     },

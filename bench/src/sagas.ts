@@ -6,13 +6,12 @@ import { cpuSnapshot, findBrokerPid, findListenerPid, mongoPort } from './cpu';
 import { BenchHttp, inParallel } from './http';
 import { offerAtRate, waitFor } from './rawChain';
 import { openSagaTap, type RideOutcome, type SagaTap } from './sagaTap';
-import { startBenchServices, type BenchServices, type SagaMode } from './services';
-import { summarize, type LatencySummary } from './stats';
+import { startBenchServices, type BenchServices } from './services';
+import { LatencyRecorder, type LatencySummary } from './stats';
 
 export type SagaPhase = 'throughput' | 'latency';
 
 export interface SagaBenchOptions {
-  mode: SagaMode;
   amqpUrl: string;
   /** BROKER_PREFIX of each phase (each phase runs on fresh services, so it starts from a clean state). */
   brokerPrefix: (phase: SagaPhase) => string;
@@ -67,7 +66,6 @@ export interface LatencyResult {
 }
 
 export interface SagaBenchResult {
-  mode: SagaMode;
   store: string;
   throughput: ThroughputResult;
   latency: LatencyResult | null;
@@ -112,7 +110,7 @@ export async function runSagaBench(options: SagaBenchOptions): Promise<SagaBench
       return r;
     });
   }
-  return { mode: options.mode, store, throughput: tp, latency, parked, serviceWarnings: warnings };
+  return { store, throughput: tp, latency, parked, serviceWarnings: warnings };
 }
 
 /** Fresh services with their riders and drivers, a tap, and the bookkeeping of sagas in flight. */
@@ -129,7 +127,6 @@ async function withStack<T>(options: SagaBenchOptions, phase: SagaPhase, drivers
   const prefix = options.brokerPrefix(phase);
   const startedAt = performance.now();
   const services = await startBenchServices({
-    mode: options.mode,
     amqpUrl: options.amqpUrl,
     brokerPrefix: prefix,
     mongoUrl: options.mongoUrl,
@@ -176,7 +173,7 @@ async function withStack<T>(options: SagaBenchOptions, phase: SagaPhase, drivers
     };
     return await run(stack);
   } finally {
-    http.close();
+    await http.close().catch((err: unknown) => log(`  closing the HTTP client failed: ${(err as Error).message}`));
     if (tap) await tap.close().catch(() => undefined);
     if (probe) await probe.close().catch(() => undefined);
     try {
@@ -213,13 +210,13 @@ async function throughputPhase(stack: Stack, options: SagaBenchOptions): Promise
   for (let k = 0; k < options.inflight && started < options.throughputSagas; k++) startOne();
   const budgetMs = options.throughputSeconds * 1000 + 60_000;
   await waitFor(() => !refill || performance.now() - phaseStart > options.warmupSeconds * 1000, budgetMs, 'the warm-up');
-  const cpu = cpuSnapshot(servicePids(stack, options.mongoUrl));
+  const cpu = await cpuSnapshot(servicePids(stack, options.mongoUrl));
   counting = true;
   const countFrom = performance.now();
   await waitFor(() => !refill, budgetMs, 'the throughput phase');
   const seconds = (performance.now() - countFrom) / 1000;
   counting = false;
-  const cpuUsed = cpu.since();
+  const cpuUsed = await cpu.since();
   await sagas.settleAll(30_000);
   options.log(
     `throughput phase: ${started} sagas started (${options.inflight} in flight), ${completed} confirmed in the ${seconds.toFixed(1)} s after a ${options.warmupSeconds} s warm-up`,
@@ -241,24 +238,24 @@ async function throughputPhase(stack: Stack, options: SagaBenchOptions): Promise
  */
 async function latencyPhase(stack: Stack, options: SagaBenchOptions): Promise<LatencyResult> {
   const { sagas } = stack;
-  const samples: number[] = [];
-  sagas.onConfirmed = (latencyMs) => samples.push(latencyMs);
+  const latencies = new LatencyRecorder();
+  sagas.onConfirmed = (latencyMs) => latencies.record(latencyMs);
   const counters = options.mongoUrl ? await openMongoCounters(options.mongoUrl) : null;
   try {
-    const cpu = cpuSnapshot(servicePids(stack, options.mongoUrl));
+    const cpu = await cpuSnapshot(servicePids(stack, options.mongoUrl));
     const before = counters ? await counters.read() : null;
     const offered = await offerAtRate(options.latencyRate, options.latencySeconds * 1000, () => sagas.start('latency'));
     await sagas.settleAll(30_000);
     if (!(await waitQuiet(stack.tap, QUIET_MS, 60_000)))
       options.log('latency phase: the exchanges were still busy 60 s after the last saga ended; the cost covers up to then');
-    const cpuUsed = cpu.since();
+    const cpuUsed = await cpu.since();
     const mongo = counters && before ? costBetween(before, await counters.read()) : null;
     return {
       rate: options.latencyRate,
       offered,
-      summary: summarize(samples),
+      summary: latencies.summary(),
       failures: sagas.failures,
-      confirmed: samples.length,
+      confirmed: latencies.count,
       cpu: cpuUsed,
       mongo,
     };
@@ -280,7 +277,7 @@ async function waitQuiet(tap: SagaTap, quietMs: number, timeoutMs: number): Prom
   }
 }
 
-/** The services' processes (none in-process: then the bench process's own CPU, which holds them, is the figure). */
+/** The processes whose CPU time a phase reports: the four services, the broker and the database when they run here. */
 function servicePids(stack: Stack, mongoUrl: string | undefined): Record<string, number | null | undefined> {
   return {
     'ride-service': stack.services.pids.ride,

@@ -1,8 +1,8 @@
 // The scripts' environment: one zod schema, read through loadConfig, so a bad value stops a script naming the variable.
 import { z } from 'zod';
 import { ConfigError, baseConfigSchema, loadConfig } from '@ridehail/shared';
-import { configSchema as driverConfigSchema } from '../../driver-service/src/main';
-import { configSchema as notificationConfigSchema } from '../../notification-service/src/main';
+import { configSchema as driverConfigSchema } from '../../../driver-service/src/main';
+import { configSchema as notificationConfigSchema } from '../../../notification-service/src/main';
 
 // The scripts have always treated an exported-but-empty variable as unset (`X || fallback`), and still do.
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);

@@ -1,18 +1,25 @@
 // `npm run bench:relay`: the outbox relay's drain rate beside a raw confirmed publish of the same messages to the same broker.
 import { randomBytes } from 'node:crypto';
 import amqp, { type ConfirmChannel } from 'amqplib';
-import { firstAmqpUrl } from '../shared/src/config';
-import { createEnvelope, type Envelope } from '../shared/src/envelope';
-import { createLogger, errorMessage } from '../shared/src/logger';
-import { AmqpConnectionManager, redactAmqpUrl } from '../shared/src/messaging/connection';
-import { toAmqpMessage, type AmqpMessage } from '../shared/src/wire';
-import { OutboxRelay } from '../shared/src/messaging/relay';
-import { createMetrics } from '../shared/src/metrics';
-import { MemoryStore } from '../shared/src/store/memory';
-import { MongoStore } from '../shared/src/store/mongo';
-import type { OutboxStore, Store } from '../shared/src/store/port';
-import { outboxRecordOf } from '../shared/src/wire';
-import { benchEnv } from './bench/env';
+import {
+  AmqpConnectionManager,
+  createEnvelope,
+  createLogger,
+  createMetrics,
+  errorMessage,
+  firstAmqpUrl,
+  MemoryStore,
+  MongoStore,
+  OutboxRelay,
+  outboxRecordOf,
+  redactAmqpUrl,
+  toAmqpMessage,
+  type AmqpMessage,
+  type Envelope,
+  type OutboxStore,
+  type Store,
+} from '@ridehail/shared';
+import { benchEnv } from '../env';
 
 const EVENTS = benchEnv().BENCH_EVENTS;
 const RAW_IN_FLIGHT = 1_000;

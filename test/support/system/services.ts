@@ -60,12 +60,14 @@ export const services: readonly ServiceInfo[] = [
 
 export type ServiceUrls = Record<ServiceKey, string>;
 
-export const repoRoot = path.resolve(__dirname, '..', '..');
+export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 
-export function serviceByKey(key: ServiceKey): ServiceInfo {
+export const serviceKeys: readonly ServiceKey[] = services.map((s) => s.key);
+
+export function serviceName(key: ServiceKey): string {
   const found = services.find((s) => s.key === key);
   if (!found) throw new Error(`unknown service ${key}`);
-  return found;
+  return found.name;
 }
 
 /** Base URLs from RIDE_SERVICE_URL etc., else http://127.0.0.1:3001-3004. */

@@ -1,10 +1,11 @@
-// The relay section: runs scripts/bench-relay.ts (it exports nothing, so as a child process) and reads its closing line.
+// The relay section: runs bin/relay.ts (`npm run bench:relay`; it exports nothing, so as a child process) and reads its closing line.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { banner, record, type BenchContext } from './context';
 import { atLeast, notRun, pct } from './stats';
 import { processEnv, type Env } from '@ridehail/shared';
+import { benchEnv } from './env';
 
 export interface RelayFigure {
   store: string;
@@ -14,14 +15,16 @@ export interface RelayFigure {
 }
 
 const repoRoot = path.resolve(__dirname, '..', '..');
-/** `relay <store>: <n> events/s, raw <m> msg/s, ratio <r>` — the line bench-relay.ts promises to end with (issue 3 item 11). */
+const relayBin = path.join(__dirname, 'bin', 'relay.ts');
+/** `relay <store>: <n> events/s, raw <m> msg/s, ratio <r>` — the line bin/relay.ts promises to end with (issue 3 item 11). */
 const LAST_LINE = /^relay (\S+): ([\d.]+) events\/s, raw ([\d.]+) msg\/s, ratio ([\d.]+)/;
 
 export async function runRelayBench(ctx: BenchContext, mongoUrl: string | undefined, timeoutMs = 180_000): Promise<RelayFigure> {
   const env: Env = { ...processEnv(), AMQP_URL: ctx.amqpUrl, LOG_LEVEL: 'warn' };
   delete env.MONGO_URL;
   if (mongoUrl) env.MONGO_URL = mongoUrl;
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join('scripts', 'bench-relay.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', relayBin], {
+    // The repository root: tsx finds the tsconfig there that maps @ridehail/shared to its sources.
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -45,7 +48,7 @@ export async function runRelayBench(ctx: BenchContext, mongoUrl: string | undefi
   });
   if (code !== 0 || figure === null) {
     throw new Error(
-      `scripts/bench-relay.ts ${code === 0 ? 'did not print its closing line' : `exited with ${String(code)}`}; last lines: ${tail.slice(-3).join(' / ')}`,
+      `bench/src/bin/relay.ts ${code === 0 ? 'did not print its closing line' : `exited with ${String(code)}`}; last lines: ${tail.slice(-3).join(' / ')}`,
     );
   }
   return figure;
@@ -53,7 +56,10 @@ export async function runRelayBench(ctx: BenchContext, mongoUrl: string | undefi
 
 /** Relay vs raw confirmed publish (target ≥ 50 %): in-memory outbox always, MongoDB outbox when MONGO_URL is set. */
 export async function benchRelay(ctx: BenchContext): Promise<RelayFigure[]> {
-  banner(ctx, 'relay: outbox drain vs raw confirmed publish of the same 20,000 messages (scripts/bench-relay.ts)');
+  banner(
+    ctx,
+    `relay: outbox drain vs raw confirmed publish of the same ${benchEnv().BENCH_EVENTS.toLocaleString('en')} messages (bench/src/bin/relay.ts)`,
+  );
   const figures: RelayFigure[] = [];
   const cases: (string | undefined)[] = [undefined];
   if (ctx.mongoUrl) cases.push(ctx.mongoUrl);

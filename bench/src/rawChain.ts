@@ -1,7 +1,7 @@
 // The raw broker baseline: a chain of confirmed publishes through N durable queues (no store, no HTTP), as fast as the broker goes.
 import { performance } from 'node:perf_hooks';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
-import { summarize, sleep, type LatencySummary } from './stats';
+import { LatencyRecorder, sleep, type LatencySummary } from './stats';
 
 export interface RawChainOptions {
   amqpUrl: string;
@@ -136,12 +136,12 @@ export async function runRawChain(options: RawChainOptions): Promise<RawChainRes
 
     // Latency: an open-loop fixed rate, well under capacity.
     const latencyRate = options.latencyRate ?? 200;
-    const samples: number[] = [];
-    onDone = (_id, latencyMs) => samples.push(latencyMs);
+    const latencies = new LatencyRecorder();
+    onDone = (_id, latencyMs) => latencies.record(latencyMs);
     await offerAtRate(latencyRate, (options.latencySeconds ?? 5) * 1000, send);
     await waitFor(() => started.size === 0, 30_000, 'raw chains of the latency phase to finish');
     await publisher.close();
-    return { hops, inflight, throughput, latencyRate, latency: summarize(samples) };
+    return { hops, inflight, throughput, latencyRate, latency: latencies.summary() };
   } finally {
     for (const h of hopsOpen) await h.connection.close().catch(() => undefined);
     // The queues go with the run's prefix in the caller's cleanup; delete them here too so a failed run leaves nothing.

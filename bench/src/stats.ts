@@ -1,4 +1,6 @@
 // Numbers for the benchmarks: percentiles of latency samples, rates, and the target lines printed with PASS/MISS.
+import { build, type Histogram } from 'hdr-histogram-js';
+
 export interface LatencySummary {
   count: number;
   p50: number;
@@ -8,24 +10,31 @@ export interface LatencySummary {
   mean: number;
 }
 
-/** Nearest-rank percentile of samples sorted ascending (ms); NaN when there are none. */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
-}
+/** Samples are kept in microseconds: integers for the histogram, and finer than any latency measured here. */
+const US_PER_MS = 1000;
 
-export function summarize(samples: readonly number[]): LatencySummary {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const sum = sorted.reduce((s, x) => s + x, 0);
-  return {
-    count: sorted.length,
-    p50: percentile(sorted, 50),
-    p90: percentile(sorted, 90),
-    p99: percentile(sorted, 99),
-    max: sorted.length > 0 ? (sorted[sorted.length - 1] as number) : Number.NaN,
-    mean: sorted.length > 0 ? sum / sorted.length : Number.NaN,
-  };
+/**
+ * Latency samples (ms) in an HDR histogram: constant memory however many sagas a phase runs, percentiles to three
+ * significant digits.
+ */
+export class LatencyRecorder {
+  private readonly histogram: Histogram = build({ numberOfSignificantValueDigits: 3 });
+
+  record(latencyMs: number): void {
+    this.histogram.recordValue(Math.max(0, Math.round(latencyMs * US_PER_MS)));
+  }
+
+  get count(): number {
+    return this.histogram.totalCount;
+  }
+
+  /** p50/p90/p99/max/mean in ms; NaN each when nothing was recorded. */
+  summary(): LatencySummary {
+    const h = this.histogram;
+    if (h.totalCount === 0) return { count: 0, p50: Number.NaN, p90: Number.NaN, p99: Number.NaN, max: Number.NaN, mean: Number.NaN };
+    const at = (p: number) => h.getValueAtPercentile(p) / US_PER_MS;
+    return { count: h.totalCount, p50: at(50), p90: at(90), p99: at(99), max: h.maxValue / US_PER_MS, mean: h.mean / US_PER_MS };
+  }
 }
 
 export function ms(value: number, digits = 1): string {

@@ -1,7 +1,7 @@
 // `npm run bench:trips`: trip-history read speed at 100 and 10,000 trips (in-memory; MongoDB too when MONGO_URL is set).
-import { checkBroker } from './lib/broker';
-import { cleanup, createContext, printTargets } from './bench/context';
-import { benchTrips } from './bench/trips';
+import { checkBroker } from '../../../test/support/system/broker';
+import { cleanup, createContext, printTargets } from '../context';
+import { benchTrips } from '../trips';
 
 async function main(): Promise<void> {
   const ctx = createContext();

@@ -1,11 +1,11 @@
 // `npm run bench`: the raw broker baseline, whole sagas (in-memory, and MongoDB when MONGO_URL is set), the relay, and trip-history reads.
 import { performance } from 'node:perf_hooks';
-import { checkBroker } from './lib/broker';
-import { cleanup, createContext, printTargets, type BenchContext } from './bench/context';
-import { benchRelay } from './bench/relay';
-import { benchRaw, benchSagas, loadLine } from './bench/sections';
-import { benchEnv } from './bench/env';
-import { benchTrips, redactMongo } from './bench/trips';
+import { checkBroker } from '../../../test/support/system/broker';
+import { cleanup, createContext, printTargets, type BenchContext } from '../context';
+import { benchRelay } from '../relay';
+import { benchRaw, benchSagas, loadLine } from '../sections';
+import { benchEnv } from '../env';
+import { benchTrips, redactMongo } from '../trips';
 
 /** A run that hangs is a finding too, but it must not hold the terminal forever. */
 const WATCHDOG_MS = 12 * 60_000;
