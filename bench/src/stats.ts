@@ -82,8 +82,3 @@ export function targetLine(t: TargetResult): string {
 }
 
 export const sleep = (msDelay: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, msDelay));
-
-/** Seconds since `start` (a performance.now() value). */
-export function secondsSince(start: number): number {
-  return (performance.now() - start) / 1000;
-}

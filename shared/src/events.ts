@@ -197,8 +197,3 @@ export const eventCatalogue = {
 export type EventCatalogue = typeof eventCatalogue;
 export type EventType = keyof EventCatalogue;
 export type PayloadOf<T extends EventType> = z.infer<EventCatalogue[T]['schema']>;
-export const eventTypes = Object.keys(eventCatalogue) as EventType[];
-
-export function exchangeOf(type: EventType): ExchangeName {
-  return eventCatalogue[type].exchange;
-}

@@ -23,7 +23,6 @@ export const tripPageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   before: z.string().min(1).max(512).optional(),
 });
-export type TripPageQuery = z.infer<typeof tripPageQuerySchema>;
 
 /** Given up to `limit + 1` rows (newest first), returns the page and the cursor of the next one if there is more. */
 export function toPage<T>(rows: T[], limit: number, keyOf: (row: T) => string): { items: T[]; next?: string } {

@@ -8,7 +8,7 @@ import type { FastPath, OutboxRecord } from './store/port';
 import type { TraceContext } from './tracing';
 
 export const HEADER_CAUSATION_ID = 'x-causation-id';
-export const HEADER_EVENT_VERSION = 'x-event-version';
+const HEADER_EVENT_VERSION = 'x-event-version';
 export const HEADER_ATTEMPTS = 'x-attempts';
 export const HEADER_LAST_ERROR = 'x-last-error';
 export const HEADER_PARKING_REASON = 'x-parking-reason';

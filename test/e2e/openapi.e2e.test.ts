@@ -10,7 +10,8 @@ import { announceLane } from '../support/lanes';
 import { resolveMongo, type MongoTarget } from '../support/mongo';
 import { documentedRoutes, openApiErrors, ResponseValidator, type OpenApiDoc } from '../support/openapi';
 import { resolveRabbit, uniquePrefix, unreachableReason, type RabbitTarget } from '../support/rabbit';
-import { releaseLaneResources, startStack, type Stack } from '../support/stack';
+import { releaseLaneResources } from '../support/stack';
+import { startStack, type Stack } from '../support/system/stack';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 /** Without the background-networking flags Chromium's own connections are refused here and it stalls. */

@@ -23,7 +23,8 @@ import { openTap, type Tap } from '../support/system/tap';
 import { announceLane } from '../support/lanes';
 import { resolveMongo, type MongoTarget } from '../support/mongo';
 import { resolveRabbit, uniquePrefix, unreachableReason, type RabbitTarget } from '../support/rabbit';
-import { releaseLaneResources, startStack, type Stack } from '../support/stack';
+import { releaseLaneResources } from '../support/stack';
+import { startStack, type Stack } from '../support/system/stack';
 
 const verbose = process.env['E2E_VERBOSE'] === '1';
 

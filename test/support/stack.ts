@@ -1,23 +1,8 @@
-// The local stack for tests: the four services as separate processes (the e2e lane), re-exported from the system library in ./system.
+// What the lanes give back when they end: broker objects under their prefix, their databases, their targets.
 import mongoose from 'mongoose';
 import { services } from './system/services';
 import type { MongoTarget } from './mongo';
 import { deleteDeclared, type RabbitTarget } from './rabbit';
-
-export {
-  startStack,
-  freePort,
-  chooseRuntime,
-  prefixedOutput,
-  fileOutput,
-  type Stack,
-  type StackOptions,
-  type StackProcess,
-} from './system/stack';
-export { startSmtpSink, type SmtpSink, type CaughtMail } from './system/smtp';
-export { runAudit, formatAudit, type AuditReport } from './system/audit';
-export { openTap, type Tap, type TappedMessage } from './system/tap';
-export { SagaApi } from './system/api';
 
 /**
  * Gives back what a lane made: the broker objects under its prefix (only when it reached the broker), its MongoDB

@@ -18,7 +18,6 @@ export const requestRideSchema = z.object({
   dropoff: pointSchema,
   paymentMethod: paymentMethodSchema.default(DEFAULT_PAYMENT_METHOD),
 });
-export type RideRequestBody = z.infer<typeof requestRideSchema>;
 
 /** Printable ASCII, as the IETF Idempotency-Key draft and the common APIs accept. */
 export const idempotencyHeadersSchema = z.object({

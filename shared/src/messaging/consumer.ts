@@ -146,7 +146,6 @@ export class MessageConsumer {
       exchange: this.options.exchange,
       events: [...this.subscriptions.keys()],
       retryDelaysMs: this.retryDelaysMs,
-      maxAttempts: this.maxAttempts,
       queueType: this.options.queueType,
     });
     await channel.prefetch(this.prefetch);

@@ -7,9 +7,9 @@ import { HEADER_ATTEMPTS, HEADER_PARKED_AT, HEADER_PARKING_REASON } from '../wir
 import { names } from './topology';
 
 /** Set on a replayed copy: when, from which parking queue, and why it had been parked. */
-export const HEADER_REPLAYED_AT = 'x-replayed-at';
+const HEADER_REPLAYED_AT = 'x-replayed-at';
 export const HEADER_REPLAYED_FROM = 'x-replayed-from';
-export const HEADER_REPLAYED_REASON = 'x-replayed-parking-reason';
+const HEADER_REPLAYED_REASON = 'x-replayed-parking-reason';
 
 export interface ParkedMessage {
   service: string;

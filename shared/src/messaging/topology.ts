@@ -45,8 +45,6 @@ export interface ServiceTopologyOptions {
   /** The event types it consumes; the queue is bound to each one's publishing exchange with routing key = type. */
   events: readonly EventType[];
   retryDelaysMs?: readonly number[];
-  /** Not part of the declaration (attempts beyond the delay levels reuse the last one); kept for one options object. */
-  maxAttempts?: number;
   /** QUEUE_TYPE: quorum (the default) or classic. */
   queueType?: QueueType;
 }

@@ -51,7 +51,6 @@ describe('broker topology of a consuming service', () => {
       exchange: 'payment.events',
       events: ['ride.requested', 'driver.assigned', 'ride.cancelled'],
       retryDelaysMs: [1000, 5000, 25000],
-      maxAttempts: 5,
     });
     const p = ctx.prefix;
 

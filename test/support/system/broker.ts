@@ -65,22 +65,3 @@ export async function management(
   if (text.length > 0 && (res.headers.get('content-type') ?? '').includes('json')) parsed = JSON.parse(text);
   return { status: res.status, body: parsed };
 }
-
-/** Deletes every queue and exchange whose name starts with `prefix` (a test run's BROKER_PREFIX); returns their names. */
-export async function deleteByPrefix(options: ManagementOptions, vhost: string, prefix: string): Promise<string[]> {
-  if (prefix.length === 0) throw new Error('refusing to delete broker objects without a prefix');
-  const v = encodeURIComponent(vhost);
-  const deleted: string[] = [];
-  for (const kind of ['queues', 'exchanges'] as const) {
-    const list = await management(options, 'GET', `/${kind}/${v}?columns=name`);
-    if (list.status !== 200 || !Array.isArray(list.body)) throw new Error(`GET /api/${kind} answered ${list.status}`);
-    for (const item of list.body as unknown[]) {
-      const name = typeof item === 'object' && item !== null ? (item as { name?: unknown }).name : undefined;
-      if (typeof name !== 'string' || !name.startsWith(prefix)) continue;
-      const res = await management(options, 'DELETE', `/${kind}/${v}/${encodeURIComponent(name)}`);
-      if (res.status >= 300 && res.status !== 404) throw new Error(`DELETE /api/${kind}/${name} answered ${res.status}`);
-      deleted.push(name);
-    }
-  }
-  return deleted;
-}
