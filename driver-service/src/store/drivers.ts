@@ -45,7 +45,7 @@ export function reserveNearest(tx: Transaction, pickup: Point, radiusKm: number,
     .repo(drivers)
     .findNearestAndUpdate(
       reservableFilter,
-      { field: 'location', lng: pickup.lng, lat: pickup.lat, maxDistanceMeters: radiusKm * 1000 },
+      { field: 'location', from: pickup, maxDistanceMeters: radiusKm * 1000 },
       reservationFor(rideId, at),
     );
 }

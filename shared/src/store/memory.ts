@@ -486,7 +486,7 @@ function nearest(docs: Doc[], near: NearQuery): Doc | undefined {
   for (const doc of docs) {
     const c = pointCoordinates(getPath(doc, near.field));
     if (!c) continue;
-    const d = haversineMeters(near.lng, near.lat, c[0], c[1]);
+    const d = haversineMeters(near.from.lng, near.from.lat, c[0], c[1]);
     if (d <= near.maxDistanceMeters && d < bestDistance) {
       best = doc;
       bestDistance = d;

@@ -496,7 +496,7 @@ class MongoTransaction implements Transaction {
         const query: Doc = {
           ...toMongoFilter(filter),
           [near.field]: {
-            $near: { $geometry: { type: 'Point', coordinates: [near.lng, near.lat] }, $maxDistance: near.maxDistanceMeters },
+            $near: { $geometry: { type: 'Point', coordinates: [near.from.lng, near.from.lat] }, $maxDistance: near.maxDistanceMeters },
           },
         };
         const raw = await op(() =>

@@ -1,6 +1,6 @@
 // The store port: a unit of work giving repositories, the outbox and the inbox; both adapters implement it.
 import type { Envelope } from '../envelope';
-import type { EventType } from '../events';
+import type { EventType, Point } from '../events';
 import type { TraceContext } from '../tracing';
 
 /** Every stored aggregate has a string id and an optimistic-concurrency version. */
@@ -29,8 +29,8 @@ export interface FindOptions {
 export interface NearQuery {
   /** A field holding a GeoJSON Point `{type:'Point', coordinates:[lng, lat]}`, with a 2dsphere index. */
   field: string;
-  lng: number;
-  lat: number;
+  /** The centre, in the API's one point type. */
+  from: Point;
   maxDistanceMeters: number;
 }
 

@@ -486,7 +486,7 @@ export function storeContract(harness: () => StoreHarness): void {
 
   describe('findNearestAndUpdate', () => {
     const origin: [number, number] = [13.4, 52.5];
-    const near = { field: 'location', lng: origin[0], lat: origin[1], maxDistanceMeters: 5_000 };
+    const near = { field: 'location', from: { lng: origin[0], lat: origin[1] }, maxDistanceMeters: 5_000 };
     const cabAt = (id: string, meters: number, status: Cab['status'] = 'AVAILABLE'): Cab => ({
       id,
       version: 1,
