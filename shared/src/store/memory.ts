@@ -1,5 +1,5 @@
 // The in-memory store adapter: a map per collection with the port's transactional semantics (staged writes, atomic commit, optimistic checks).
-import { OutboxSignals } from './outboxSignals';
+import { SignalledOutbox } from './outboxSignals';
 import { ConcurrencyError, DuplicateKeyError, DuplicateMessageError } from '../errors';
 import type { Envelope } from '../envelope';
 import type { TraceContext } from '../tracing';
@@ -495,13 +495,14 @@ function nearest(docs: Doc[], near: NearQuery): Doc | undefined {
   return best;
 }
 
-class MemoryOutbox implements OutboxStore {
+class MemoryOutbox extends SignalledOutbox implements OutboxStore {
   private readonly pending = new Map<string, OutboxRecord>();
   /** In dispatch order, so pruning stops at the first young row. */
   private readonly dispatched = new Map<string, OutboxRecord>();
-  readonly signals = new OutboxSignals();
 
-  constructor(private readonly retentionMs: number) {}
+  constructor(private readonly retentionMs: number) {
+    super();
+  }
 
   has(id: string): boolean {
     return this.pending.has(id) || this.dispatched.has(id);
@@ -509,19 +510,6 @@ class MemoryOutbox implements OutboxStore {
 
   put(rec: OutboxRecord): void {
     this.pending.set(rec.id, rec);
-  }
-
-  /** Wakes the relay: once per event-loop turn, however many commits or change events rang. */
-  notify(): void {
-    this.signals.doorbell.ring();
-  }
-
-  clearListeners(): void {
-    this.signals.clear();
-  }
-
-  attachFastPath(fastPath: FastPath): () => void {
-    return this.signals.attach(fastPath);
   }
 
   async claim(relayId: string, batchSize: number, leaseMs: number): Promise<OutboxRecord[]> {

@@ -1,5 +1,5 @@
 // The MongoDB store adapter: a dedicated mongoose connection, native sessions and withTransaction, outbox and inbox collections.
-import { OutboxSignals } from './outboxSignals';
+import { SignalledOutbox } from './outboxSignals';
 import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
 import { AppError, ConcurrencyError, DuplicateKeyError, DuplicateMessageError } from '../errors';
@@ -526,26 +526,13 @@ function toRecord(raw: StoredOutbox): OutboxRecord {
   return { id: _id, ...rest };
 }
 
-class MongoOutbox implements OutboxStore {
-  readonly signals = new OutboxSignals();
-
-  constructor(private readonly db: () => Promise<Db>) {}
+class MongoOutbox extends SignalledOutbox implements OutboxStore {
+  constructor(private readonly db: () => Promise<Db>) {
+    super();
+  }
 
   private async coll(): Promise<mongoose.mongo.Collection<StoredOutbox>> {
     return (await this.db()).collection<StoredOutbox>(OUTBOX_COLLECTION);
-  }
-
-  /** Wakes the relay: once per event-loop turn, however many commits or change events rang. */
-  notify(): void {
-    this.signals.doorbell.ring();
-  }
-
-  clearListeners(): void {
-    this.signals.clear();
-  }
-
-  attachFastPath(fastPath: FastPath): () => void {
-    return this.signals.attach(fastPath);
   }
 
   async claim(relayId: string, batchSize: number, leaseMs: number): Promise<OutboxRecord[]> {

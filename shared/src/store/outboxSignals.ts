@@ -32,3 +32,21 @@ export class OutboxSignals {
     this.fastPath = null;
   }
 }
+
+/** The relay-facing half both adapters' outboxes share: they differ in how rows are claimed and marked, not in this. */
+export abstract class SignalledOutbox {
+  readonly signals = new OutboxSignals();
+
+  /** Wakes the relay: once per event-loop turn, however many commits or change events rang. */
+  notify(): void {
+    this.signals.doorbell.ring();
+  }
+
+  clearListeners(): void {
+    this.signals.clear();
+  }
+
+  attachFastPath(fastPath: FastPath): () => void {
+    return this.signals.attach(fastPath);
+  }
+}
