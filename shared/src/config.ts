@@ -35,10 +35,10 @@ export const amqpUrlSchema = z.string().refine((v) => v.split(',').every((part) 
 export const queueTypes = ['quorum', 'classic'] as const;
 export type QueueType = (typeof queueTypes)[number];
 
-/** The variables every service reads (DESIGN §7); services extend this schema with their own. */
 /** The outbox lease when OUTBOX_LEASE_MS is unset; the relay's own default for callers without a config. */
 export const DEFAULT_OUTBOX_LEASE_MS = 10_000;
 
+/** The variables every service reads (DESIGN §7); services extend this schema with their own. */
 export const baseConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535),
   /** One broker, or the nodes of one cluster separated by commas; a lost connection reconnects to the next that answers. */
