@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { Env } from './config';
 import { exitWith, withServiceStore } from './serviceCommand';
-import { foldLedger, type AnySummaryLedger } from './store/summaryLedger';
+import { foldAllLedger, type AnySummaryLedger } from './store/summaryLedger';
 import type { CollectionSpec, Store, Transaction } from './store/port';
 
 export interface SeedTripsCommand<Owner> {
@@ -83,10 +83,7 @@ export async function runSeedTripsCommand<Owner>(
       });
     }
     // The service would fold these rows too, but only after a while: the person's stored summary holds them all now.
-    const ledger = command.ledger(currency);
-    let folded: number;
-    do folded = await foldLedger(store, ledger);
-    while (folded > 0);
+    await foldAllLedger(store, command.ledger(currency));
     const seconds = (performance.now() - started) / 1000;
     process.stdout.write(
       `${command.service}: seeded ${total} ${command.person} trips for ${id} (trips ${from}…${from + total - 1}) in ${seconds.toFixed(1)} s\n`,

@@ -49,8 +49,6 @@ export interface MemoryStoreOptions {
 interface Row {
   doc: Doc;
   rev: number;
-  /** Position in natural order: assigned when the id is (re)inserted, kept across updates, as `rows` keeps it. */
-  seq: number;
 }
 
 interface UniqueIndex {
@@ -63,15 +61,12 @@ interface UniqueIndex {
 class MemCollection {
   readonly rows = new Map<string, Row>();
   uniques: UniqueIndex[] = [];
-  private seqCounter = 0;
   constructor(readonly name: string) {}
 
   /** Commits one document version (null = deletion). */
   put(id: string, doc: Doc | null, rev: number): void {
-    const current = this.rows.get(id);
-    const seq = current ? current.seq : ++this.seqCounter;
     if (doc === null) this.rows.delete(id);
-    else this.rows.set(id, { doc, rev, seq });
+    else this.rows.set(id, { doc, rev });
   }
 
   *committed(): Generator<Doc> {
@@ -553,10 +548,6 @@ class MemoryOutbox extends SignalledOutbox implements OutboxStore {
     let oldest: Date | null = null;
     for (const r of this.pending.values()) if (!oldest || r.occurredAt < oldest) oldest = r.occurredAt;
     return { pending: this.pending.size, oldestPendingAt: oldest ? new Date(oldest.getTime()) : null };
-  }
-
-  onNewMessages(listener: () => void): () => void {
-    return this.signals.doorbell.subscribe(listener);
   }
 
   private prune(now: number): void {

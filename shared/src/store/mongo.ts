@@ -582,8 +582,4 @@ class MongoOutbox extends SignalledOutbox implements OutboxStore {
       pending === 0 ? null : await coll.findOne({ status: 'PENDING' }, { sort: { occurredAt: 1 }, projection: { occurredAt: 1 } });
     return { pending, oldestPendingAt: oldest ? oldest.occurredAt : null };
   }
-
-  onNewMessages(listener: () => void): () => void {
-    return this.signals.doorbell.subscribe(listener);
-  }
 }

@@ -49,4 +49,8 @@ export abstract class SignalledOutbox {
   attachFastPath(fastPath: FastPath): () => void {
     return this.signals.attach(fastPath);
   }
+
+  onNewMessages(listener: () => void): () => void {
+    return this.signals.doorbell.subscribe(listener);
+  }
 }

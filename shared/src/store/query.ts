@@ -99,19 +99,11 @@ export function sortDocs<T extends Doc>(docs: T[], sort: Sort[] | undefined): T[
     .map((x) => x.doc);
 }
 
-/**
- * Filters, sorts and limits a list of documents (not copied). `presorted`: the documents already come in the stable
- * order of `options.sort` (an ordered index), so the first `limit` matches are the answer.
- */
-export function query<T extends Doc>(
-  docs: Iterable<T>,
-  filter: Filter<Doc> | Record<string, unknown>,
-  options: FindOptions = {},
-  presorted = false,
-): T[] {
+/** Filters, sorts and limits a list of documents (not copied). */
+export function query<T extends Doc>(docs: Iterable<T>, filter: Filter<Doc> | Record<string, unknown>, options: FindOptions = {}): T[] {
   const predicate = compileFilter(filter);
   const limit = options.limit !== undefined && options.limit > 0 ? options.limit : undefined;
-  const sort = presorted ? undefined : options.sort;
+  const sort = options.sort;
   if (limit !== undefined && sort && sort.length > 0) return topK(docs, predicate, sort, limit);
   const found: T[] = [];
   for (const d of docs) {

@@ -147,6 +147,16 @@ export interface LedgerFolderOptions {
 
 const FOLD_BATCH = 1000;
 
+/** Folds batch after batch until no row is left: a person's stored summary then holds every change written so far. */
+export async function foldAllLedger<S extends Versioned, C>(store: Store, ledger: SummaryLedger<S, C>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await foldLedger(store, ledger, FOLD_BATCH);
+    total += n;
+    if (n < FOLD_BATCH) return total;
+  }
+}
+
 /** Runs `foldLedger` in the background: soon after local writes, and now and then for everyone else's. */
 export class LedgerFolder {
   private timer: NodeJS.Timeout | null = null;
@@ -174,13 +184,8 @@ export class LedgerFolder {
   }
 
   /** Folds until no row is left (tests and the rebuild use it to see the stored summaries settle). */
-  async foldAll(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const n = await foldLedger(this.options.store, this.options.ledger, FOLD_BATCH);
-      total += n;
-      if (n < FOLD_BATCH) return total;
-    }
+  foldAll(): Promise<number> {
+    return foldAllLedger(this.options.store, this.options.ledger);
   }
 
   private schedule(): void {

@@ -6,7 +6,7 @@ import type { AnySubscription } from '../messaging/handler';
 import { DEFAULT_MAX_ATTEMPTS } from '../messaging/topology';
 import { MemoryStore } from '../store/memory';
 import type { CollectionSpec, OutboxRecord, Store } from '../store/port';
-import { foldLedger, type AnySummaryLedger } from '../store/summaryLedger';
+import { foldAllLedger, type AnySummaryLedger } from '../store/summaryLedger';
 import { silentLogger } from './builders';
 
 export interface HandlerHarnessOptions {
@@ -96,7 +96,7 @@ export class HandlerHarness {
 
   /** Folds every ledger row into the stored summaries, as the service does shortly after each change. */
   async fold(): Promise<void> {
-    for (const ledger of this.setup.ledgers ?? []) while ((await foldLedger(this.store, ledger)) > 0);
+    for (const ledger of this.setup.ledgers ?? []) await foldAllLedger(this.store, ledger);
   }
 
   /** Takes what waits in the outbox, as the relay would, so each event is read once whatever asks next. */
