@@ -3,10 +3,15 @@ import { EventEmitter } from 'node:events';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { amqpUrls } from '../config';
 import { errorMessage, type Logger } from '../logger';
-import { TopologyConflictError } from './topology';
 
 /** A step run on every (re)connect, in registration order: declare topology, start consuming, open the relay channel. */
 export type SetupStep = (conn: ChannelModel) => Promise<void>;
+
+/**
+ * A setup step's failure that reconnecting will not cure (e.g. a queue declared with other arguments): the connection
+ * still retries, but says it at error level and keeps it as the reason the process is not ready, until a setup succeeds.
+ */
+export class SetupBlockedError extends Error {}
 
 export interface AmqpConnectionOptions {
   /** One broker, or the nodes of one cluster separated by commas (AMQP_URL); each (re)connect tries them in turn. */
@@ -234,16 +239,16 @@ export class AmqpConnectionManager extends EventEmitter<AmqpConnectionEvents> {
     this.emit('connected');
   }
 
-  /** The last setup failure that reconnecting will not cure (see TopologyConflictError), until a setup succeeds. */
+  /** The last setup failure that reconnecting will not cure (a SetupBlockedError), until a setup succeeds. */
   get blockedBy(): string | undefined {
     return this.blocker;
   }
 
   private setupFailed(gen: number, err: unknown): void {
-    if (err instanceof TopologyConflictError) {
+    if (err instanceof SetupBlockedError) {
       // Said at error level on every round: the operator has to act, and a warn among reconnects is easy to miss.
       this.blocker = err.message;
-      this.options.logger.error(`cannot declare the broker topology: ${err.message}`, { queue: err.queue });
+      this.options.logger.error(`cannot set up the broker connection: ${err.message}`);
     }
     this.lose(gen, `setup step failed: ${errorMessage(err)}`);
   }

@@ -1,5 +1,6 @@
 // The broker topology of DESIGN §4: exchange per publisher, queue per consumer, TTL retry queues and a parking queue.
 import type { Channel } from 'amqplib';
+import { SetupBlockedError } from './connection';
 import type { QueueType } from '../config';
 import { eventCatalogue, type EventType } from '../events';
 
@@ -111,7 +112,7 @@ export async function declareServiceTopology(channel: Channel, options: ServiceT
  * classic queue under QUEUE_TYPE=quorum, other retry delays). Retrying quietly would leave the service unready for
  * ever, so this names the queue and the remedy.
  */
-export class TopologyConflictError extends Error {
+export class TopologyConflictError extends SetupBlockedError {
   constructor(
     readonly queue: string,
     brokerMessage: string,
