@@ -78,9 +78,9 @@ const headerSetter: TextMapSetter<Record<string, unknown>> = {
   },
 };
 
-/** The context a carrier (HTTP or AMQP headers, an outbox row's trace) continues. */
-export function contextFrom(carrier: Record<string, unknown> | undefined): Context {
-  return carrier ? propagation.extract(context.active(), carrier, headerGetter) : context.active();
+/** The context a carrier (HTTP or AMQP headers, an outbox row's headers) continues: only its trace keys are read. */
+export function contextFrom(carrier: object | undefined): Context {
+  return carrier ? propagation.extract(context.active(), carrier as Record<string, unknown>, headerGetter) : context.active();
 }
 
 /** The trace context of `ctx` (default: the active one) as W3C headers; empty when no span is active. */

@@ -113,3 +113,10 @@ export function outboxRecordOf(envelope: Envelope, fastPath?: FastPath | null, t
     dispatchedAt: null,
   };
 }
+
+/** An AMQP property or header as text (amqplib gives strings, or Buffers for some headers); empty counts as absent. */
+export function stringOrUndefined(v: unknown): string | undefined {
+  if (typeof v === 'string' && v.length > 0) return v;
+  if (Buffer.isBuffer(v)) return v.toString('utf8');
+  return undefined;
+}

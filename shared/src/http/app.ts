@@ -44,7 +44,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     if (isProbe(req.path)) return next();
     const span = startSpan(options.service, `${req.method} ${req.path}`, {
       kind: 'server',
-      parent: contextFrom(req.headers as Record<string, unknown>),
+      parent: contextFrom(req.headers),
       attributes: { 'http.request.method': req.method, 'url.path': req.path },
     });
     res.on('finish', () => span.end(res.statusCode >= 500 ? `status ${res.statusCode}` : undefined));

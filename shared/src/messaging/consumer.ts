@@ -11,7 +11,14 @@ import { contextFrom, inSpan } from '../tracing';
 import { dispatch } from './dispatch';
 import { SagaLanes } from './lanes';
 import type { AnySubscription } from './handler';
-import { HEADER_ATTEMPTS, HEADER_CAUSATION_ID, HEADER_LAST_ERROR, HEADER_PARKED_AT, HEADER_PARKING_REASON } from '../wire';
+import {
+  HEADER_ATTEMPTS,
+  HEADER_CAUSATION_ID,
+  HEADER_LAST_ERROR,
+  HEADER_PARKED_AT,
+  HEADER_PARKING_REASON,
+  stringOrUndefined,
+} from '../wire';
 import { ConfirmPublisher } from './publisher';
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAYS_MS, declareServiceTopology, names, retryLevel, type ServiceNames } from './topology';
 
@@ -94,7 +101,6 @@ export class MessageConsumer {
     this.unregister = this.options.connection.onConnect((conn) => this.setup(conn));
   }
 
-  /** Stops taking messages, waits for the in-flight ones to be acked (or given back), then closes the channel. */
   /**
    * Stops taking messages and waits for the ones in flight, at most `drainMs`: after that the channel closes anyway and
    * the broker gives the unacknowledged ones to another consumer (their work either committed, and the inbox absorbs the
@@ -223,7 +229,7 @@ export class MessageConsumer {
         `process ${envelope.type}`,
         {
           kind: 'consumer',
-          parent: contextFrom(props.headers as Record<string, unknown> | undefined),
+          parent: contextFrom(props.headers),
           attributes: {
             'messaging.system': 'rabbitmq',
             'messaging.message.id': envelope.id,
@@ -360,12 +366,6 @@ export function copyProperties(msg: Pick<ConsumeMessage, 'properties'>, extraHea
   copy('appId', p.appId);
   // Not `expiration`: a copy must not expire in the retry or parking queue. Not `userId`: the broker checks it.
   return options;
-}
-
-function stringOrUndefined(v: unknown): string | undefined {
-  if (typeof v === 'string' && v.length > 0) return v;
-  if (Buffer.isBuffer(v)) return v.toString('utf8');
-  return undefined;
 }
 
 function truncate(s: string): string {

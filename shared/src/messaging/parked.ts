@@ -3,8 +3,9 @@ import type { ChannelModel, ConfirmChannel, GetMessage } from 'amqplib';
 import { eventCatalogue, type EventType } from '../events';
 import { errorMessage } from '../logger';
 import { copyProperties } from './consumer';
-import { HEADER_ATTEMPTS, HEADER_PARKED_AT, HEADER_PARKING_REASON } from '../wire';
-import { names } from './topology';
+import { HEADER_ATTEMPTS, HEADER_PARKED_AT, HEADER_PARKING_REASON, stringOrUndefined } from '../wire';
+import { ConfirmPublisher } from './publisher';
+import { names, prefixedExchange } from './topology';
 
 /** Set on a replayed copy: when, from which parking queue, and why it had been parked. */
 const HEADER_REPLAYED_AT = 'x-replayed-at';
@@ -52,25 +53,19 @@ export interface ParkedOutcome {
   untouched: number;
 }
 
-function text(v: unknown): string | undefined {
-  if (typeof v === 'string' && v.length > 0) return v;
-  if (Buffer.isBuffer(v)) return v.toString('utf8');
-  return undefined;
-}
-
 function describe(service: string, queue: string, msg: GetMessage): ParkedMessage {
   const p = msg.properties;
   const headers = (p.headers ?? {}) as Record<string, unknown>;
   const attempts = Number(headers[HEADER_ATTEMPTS]);
-  const parkedAt = text(headers[HEADER_PARKED_AT]);
+  const parkedAt = stringOrUndefined(headers[HEADER_PARKED_AT]);
   const timestamp = typeof p.timestamp === 'number' ? new Date(p.timestamp * 1000) : undefined;
   return {
     service,
     queue,
-    messageId: text(p.messageId),
-    type: text(p.type),
-    rideId: text(p.correlationId),
-    reason: text(headers[HEADER_PARKING_REASON]),
+    messageId: stringOrUndefined(p.messageId),
+    type: stringOrUndefined(p.type),
+    rideId: stringOrUndefined(p.correlationId),
+    reason: stringOrUndefined(headers[HEADER_PARKING_REASON]),
     attempts: Number.isFinite(attempts) ? attempts : undefined,
     parkedAt: parkedAt !== undefined && !Number.isNaN(Date.parse(parkedAt)) ? new Date(parkedAt) : timestamp,
     body: msg.content.toString('utf8'),
@@ -104,6 +99,7 @@ export async function handleParked(
   const outcome: ParkedOutcome = { matched: [], done: [], skipped: [], untouched: 0 };
   if (!(await queueExists(connection, queue))) return outcome;
   const channel: ConfirmChannel = await connection.createConfirmChannel();
+  const publisher = new ConfirmPublisher(channel, options.prefix);
   const held: GetMessage[] = [];
   try {
     const now = Date.now();
@@ -141,11 +137,11 @@ export async function handleParked(
       delete headers[HEADER_ATTEMPTS];
       delete headers[HEADER_PARKING_REASON];
       delete headers[HEADER_PARKED_AT];
-      await new Promise<void>((resolve, reject) => {
-        channel.publish(`${options.prefix}${exchange}`, parked.type as string, msg.content, { ...props, headers }, (err) =>
-          err ? reject(new Error(`the broker refused the replayed copy of ${parked.messageId ?? '?'}: ${errorMessage(err)}`)) : resolve(),
-        );
-      });
+      try {
+        await publisher.publishOne(prefixedExchange(options.prefix, exchange), parked.type as string, msg.content, { ...props, headers });
+      } catch (err) {
+        throw new Error(`the broker refused the replayed copy of ${parked.messageId ?? '?'}: ${errorMessage(err)}`, { cause: err });
+      }
       channel.ack(msg);
       held.pop();
       outcome.done.push(parked);

@@ -3,7 +3,7 @@ import type { ConfirmChannel, Options } from 'amqplib';
 import { errorMessage } from '../logger';
 import type { OutboxRecord } from '../store/port';
 import { contextFrom, startSpan } from '../tracing';
-import { toAmqpMessage, traceOfRecord } from '../wire';
+import { toAmqpMessage } from '../wire';
 import { EXCHANGE_TYPE, prefixedExchange } from './topology';
 
 export interface BatchResult {
@@ -61,7 +61,7 @@ export class ConfirmPublisher {
       // The publish is a span of the trace the row was written in; the consumer continues from this span.
       const span = startSpan(this.tracerName, `publish ${record.type}`, {
         kind: 'producer',
-        parent: contextFrom(traceOfRecord(record) as Record<string, unknown>),
+        parent: contextFrom(record.headers),
         attributes: { 'messaging.system': 'rabbitmq', 'messaging.message.id': record.id, 'messaging.destination.name': record.exchange },
       });
       const msg = toAmqpMessage(record, this.prefix, span.traceContext());
