@@ -38,8 +38,8 @@ export async function requestRideIdempotently(
   cause: string,
 ): Promise<Requested> {
   const now = clockOf(deps);
-  const bodyHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
   if (key === undefined) return { ride: await requestRide(deps, request, cause), replayed: false };
+  const bodyHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
   const keyId = idempotencyId(request.riderId, key);
   try {
     return await deps.store.run(
