@@ -7,7 +7,7 @@ import { requestRide, type Change, type Decision, type Ride } from '../src/domai
 import { newRider, type Rider } from '../src/domain/rider';
 import { emptySummary } from '../src/domain/tripHistory';
 import { rideCollections, riderLedger, riders, riderSummaries, rides } from '../src/store/collections';
-import { saveRideChange } from '../src/store/rideWrites';
+import * as rideStore from '../src/store/rides';
 
 export const CURRENCY = 'EUR';
 
@@ -140,7 +140,7 @@ export class Harness extends HandlerHarness {
   async seedRide(rider?: Rider): Promise<Ride> {
     const owner = rider ?? (await this.seedRider());
     const ride = aRequestedRide(owner);
-    return this.store.run((tx) => saveRideChange(tx, null, ride, CURRENCY));
+    return this.store.run((tx) => rideStore.save(tx, null, ride, CURRENCY));
   }
 
   async ride(id: string): Promise<Ride> {

@@ -1,18 +1,25 @@
 // The rides as ride-service's use cases, handlers and routes ask for them: one by id, saved with its rider's ledger row, pages newest first.
-import { readerOf, type Filter, type ReadSource, type Store, type Transaction } from '@ridehail/shared';
+import { readerOf, recordTripChange, type Filter, type ReadSource, type Store, type Transaction } from '@ridehail/shared';
 import type { Ride, RideStatus } from '../domain/ride';
-import { rides } from './collections';
-import { saveRideChange } from './rideWrites';
+import { contribution } from '../domain/tripHistory';
+import { riderLedger, rides } from './collections';
 
-export { RIDE_WRITE_ATTEMPTS } from './rideWrites';
+/** Attempts of a unit of work that writes a ride: only a race on that same ride makes it run again. */
+export const RIDE_WRITE_ATTEMPTS = 10;
 
 export function byId(source: ReadSource, rideId: string): Promise<Ride | null> {
   return readerOf(source, rides).get(rideId);
 }
 
-/** Stores `after` (new when `before` is null, else over `before`'s version) and its rider's ledger row, in `tx`. */
-export function save(tx: Transaction, before: Ride | null, after: Ride, currency: string): Promise<Ride> {
-  return saveRideChange(tx, before, after, currency);
+/**
+ * Every write of a ride goes through here, so its rider's summary moves with the ride itself (DESIGN §9): stores `after`
+ * (new when `before` is null, else over `before`'s version) and one new ledger row, nothing another ride of the rider
+ * writes too.
+ */
+export async function save(tx: Transaction, before: Ride | null, after: Ride, currency: string): Promise<Ride> {
+  const stored = before === null ? await tx.repo(rides).insert(after) : await tx.repo(rides).update({ ...after, version: before.version });
+  await recordTripChange(tx, riderLedger(currency), after.riderId, contribution(before), contribution(after));
+  return stored;
 }
 
 export interface RidePageQuery {
