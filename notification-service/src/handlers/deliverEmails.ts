@@ -188,8 +188,15 @@ async function applyOutcomes(
   reread: boolean,
 ): Promise<void> {
   const next: Transition[] = [];
+  // After a lost race the records are read again, all in one query.
+  const stored = reread
+    ? await notifications.byIds(
+        uow.tx,
+        outcomes.map((o) => o.notification.id),
+      )
+    : null;
   for (const o of outcomes) {
-    const current = reread ? await notifications.byId(uow.tx, o.notification.id) : o.notification;
+    const current = stored ? (stored.get(o.notification.id) ?? null) : o.notification;
     if (current === null) throw new Error(`notification ${o.notification.id} vanished`);
     next.push(
       o.sent
