@@ -18,7 +18,8 @@ export const paymentMethodSchema = z.string().min(1).max(64);
 const personRef = z.object({ id: z.string().min(1), name: z.string(), email: z.email() });
 export type PersonRef = z.infer<typeof personRef>;
 
-const isoTime = z.iso.datetime({ offset: true });
+/** A time in events and HTTP answers: ISO 8601 with its offset (DESIGN §3). */
+export const isoTime = z.iso.datetime({ offset: true });
 
 export const releaseReasonSchema = z.enum(['payment_declined', 'cancelled', 'completed']);
 export type ReleaseReason = z.infer<typeof releaseReasonSchema>;

@@ -1,12 +1,10 @@
 // The zod schemas of driver-service's answers (DESIGN §3, §9): what driverJson, tripJson and summaryView write.
-import { moneySchema, pointSchema } from '@ridehail/shared';
+import { moneySchema, pointSchema, isoTime, type Same } from '@ridehail/shared';
 import { z } from 'zod';
 import { driverStatuses } from '../domain/driver';
 import type { SummaryView } from '../domain/summary';
 import { tripStatuses } from '../domain/trip';
 import type { DriverJson, TripJson } from './schemas';
-
-const isoTime = z.iso.datetime({ offset: true });
 
 export const driverSchema = z.object({
   id: z.string(),
@@ -45,7 +43,6 @@ export const driverTripsSchema = z.object({
 });
 
 // The documented shapes and the JSON the handlers write must not drift apart: each must be assignable to the other.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const _shapes: [
   Same<z.output<typeof driverSchema>, DriverJson>,
   Same<z.output<typeof driverTotalsSchema>, SummaryView>,

@@ -1,10 +1,8 @@
 // notification-service's routes for the OpenAPI document: the schemas routes.ts parses with, and the shape of its answers.
-import { templateSchema, type ServiceApi } from '@ridehail/shared';
+import { isoTime, templateSchema, type Same, type ServiceApi } from '@ridehail/shared';
 import { z } from 'zod';
 import { notificationStatuses } from '../domain/notification';
 import { idParams, listNotificationsQuery, type toNotificationView } from './routes';
-
-const isoTime = z.iso.datetime({ offset: true });
 
 /** What toNotificationView writes: one email of a ride to one recipient, without its rendered body. */
 export const notificationSchema = z.object({
@@ -29,7 +27,6 @@ export const notificationSchema = z.object({
 export const notificationListSchema = z.array(notificationSchema);
 
 // The documented shape and the view the handlers write must not drift apart: each must be assignable to the other.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const _shape: Same<z.output<typeof notificationSchema>, ReturnType<typeof toNotificationView>> = true;
 void _shape;
 

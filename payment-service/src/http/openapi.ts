@@ -1,10 +1,8 @@
 // payment-service's routes for the OpenAPI document: the schemas routes.ts parses with, and the shape of its answers.
-import type { ServiceApi } from '@ridehail/shared';
+import { isoTime, type Same, type ServiceApi } from '@ridehail/shared';
 import { z } from 'zod';
 import { paymentStatuses } from '../domain/payment';
 import { idParams, listPaymentsQuery, type toPaymentView } from './routes';
-
-const isoTime = z.iso.datetime({ offset: true });
 
 /** What toPaymentView writes: an authorization attempt, at most one per ride. */
 export const paymentSchema = z.object({
@@ -30,7 +28,6 @@ export const paymentSchema = z.object({
 export const paymentListSchema = z.array(paymentSchema);
 
 // The documented shape and the view the handlers write must not drift apart: each must be assignable to the other.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const _shape: Same<z.output<typeof paymentSchema>, ReturnType<typeof toPaymentView>> = true;
 void _shape;
 

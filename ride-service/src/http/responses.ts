@@ -1,12 +1,10 @@
 // The zod schemas of ride-service's answers (DESIGN §3, §9): what views.ts and the trip history write, for the OpenAPI document.
-import { moneySchema, pointSchema } from '@ridehail/shared';
+import { moneySchema, pointSchema, isoTime, type Same } from '@ridehail/shared';
 import { z } from 'zod';
 import { rideStatuses } from '../domain/ride';
 import { riderStatuses } from '../domain/rider';
 import type { SummaryTotals, TripView } from '../domain/tripHistory';
 import type { RiderView, RideView } from './views';
-
-const isoTime = z.iso.datetime({ offset: true });
 
 export const personRefSchema = z.object({ id: z.string().min(1), name: z.string(), email: z.email() });
 
@@ -78,7 +76,6 @@ export const riderTripsSchema = z.object({
 });
 
 // The documented shapes and the views the handlers write must not drift apart: each must be assignable to the other.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const _shapes: [
   Same<z.output<typeof riderSchema>, RiderView>,
   Same<z.output<typeof rideSchema>, RideView>,

@@ -89,7 +89,8 @@ const docsPageSchema = z.string().describe('an HTML page');
 const documentSchema = z.record(z.string(), z.unknown()).describe('an OpenAPI 3.1 document');
 
 // The documented shapes and the types the code writes must not drift apart: each must be assignable to the other.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** True when A and B are assignable both ways: a documented schema and the view a handler writes cannot drift apart. */
+export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const _problemShape: Same<z.output<typeof problemSchema>, Problem> = true;
 const _issueShape: Same<z.output<typeof validationIssueSchema>, ValidationIssue> = true;
 void _problemShape;
