@@ -49,11 +49,23 @@ function entry<S extends z.ZodType>(exchange: ExchangeName, schema: S, version =
 }
 
 // Version 1 of the payment events carried money flat (`amount`, `currency`); version 2 nests it as `fare: Money`, as
-// ride.* do. The v1 schemas stay only to read what was published before v2.
+// ride.* do. Each v1 schema is its v2 payload with `fare` flat again; they stay only to read what was published before
+// v2, and entry() checks that a v1 payload read through fareOfFlat has the v2 shape.
 const flatMoney = moneySchema.shape;
 const fareOfFlat = <P extends { amount: number; currency: string }>({ amount, currency, ...rest }: P) => ({
   ...rest,
   fare: { amount, currency },
+});
+
+const fareCalculated = z.object({ rideId: z.string().min(1), fare: moneySchema, distanceKm: z.number().nonnegative() });
+const paymentAuthorized = z.object({ rideId: z.string().min(1), paymentId: z.string().min(1), fare: moneySchema, driver: personRef });
+const paymentCaptured = z.object({
+  rideId: z.string().min(1),
+  paymentId: z.string().min(1),
+  riderId: z.string().min(1),
+  driverId: z.string().min(1),
+  fare: moneySchema,
+  capturedAt: isoTime,
 });
 
 // Payloads are self-contained: each carries what every consumer needs, so arrival order never matters (DESIGN §2).
@@ -126,18 +138,12 @@ export const eventCatalogue = {
     exchanges.driver,
     z.object({ rideId: z.string().min(1), driverId: z.string().min(1), reason: releaseReasonSchema }),
   ),
-  'fare.calculated': entry(
-    exchanges.payment,
-    z.object({ rideId: z.string().min(1), fare: moneySchema, distanceKm: z.number().nonnegative() }),
-    2,
-    { 1: z.object({ rideId: z.string().min(1), ...flatMoney, distanceKm: z.number().nonnegative() }).transform(fareOfFlat) },
-  ),
-  'payment.authorized': entry(
-    exchanges.payment,
-    z.object({ rideId: z.string().min(1), paymentId: z.string().min(1), fare: moneySchema, driver: personRef }),
-    2,
-    { 1: z.object({ rideId: z.string().min(1), paymentId: z.string().min(1), ...flatMoney, driver: personRef }).transform(fareOfFlat) },
-  ),
+  'fare.calculated': entry(exchanges.payment, fareCalculated, 2, {
+    1: fareCalculated.omit({ fare: true }).extend(flatMoney).transform(fareOfFlat),
+  }),
+  'payment.authorized': entry(exchanges.payment, paymentAuthorized, 2, {
+    1: paymentAuthorized.omit({ fare: true }).extend(flatMoney).transform(fareOfFlat),
+  }),
   'payment.declined': entry(
     exchanges.payment,
     z.object({
@@ -150,30 +156,9 @@ export const eventCatalogue = {
     }),
   ),
   'payment.voided': entry(exchanges.payment, z.object({ rideId: z.string().min(1), paymentId: z.string().min(1) })),
-  'payment.captured': entry(
-    exchanges.payment,
-    z.object({
-      rideId: z.string().min(1),
-      paymentId: z.string().min(1),
-      riderId: z.string().min(1),
-      driverId: z.string().min(1),
-      fare: moneySchema,
-      capturedAt: isoTime,
-    }),
-    2,
-    {
-      1: z
-        .object({
-          rideId: z.string().min(1),
-          paymentId: z.string().min(1),
-          riderId: z.string().min(1),
-          driverId: z.string().min(1),
-          ...flatMoney,
-          capturedAt: isoTime,
-        })
-        .transform(fareOfFlat),
-    },
-  ),
+  'payment.captured': entry(exchanges.payment, paymentCaptured, 2, {
+    1: paymentCaptured.omit({ fare: true }).extend(flatMoney).transform(fareOfFlat),
+  }),
   'notification.sent': entry(
     exchanges.notification,
     z.object({
