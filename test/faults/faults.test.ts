@@ -2,7 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { GetMessage } from 'amqplib';
-import { createEnvelope, waitFor, type RawEnvelope } from '@ridehail/shared';
+import { createEnvelope, redactAmqpUrl, waitFor, type RawEnvelope } from '@ridehail/shared';
 import { SagaApi } from '../support/system/api';
 import { formatAudit, runAudit, type AuditReport } from '../support/system/audit';
 import type { RideView } from '../support/system/http';
@@ -35,7 +35,7 @@ import { announceLane } from '../support/lanes';
 import { releaseLaneResources } from '../support/stack';
 import { resolveMongo, type MongoTarget } from '../support/mongo';
 import { ReplicaSet } from '../support/replicaSet';
-import { management, redactUrl, resolveRabbit, uniquePrefix, unreachableReason, type RabbitTarget } from '../support/rabbit';
+import { management, resolveRabbit, uniquePrefix, unreachableReason, type RabbitTarget } from '../support/rabbit';
 import { startSmtpSink, type SmtpSink } from '../support/smtpSink';
 
 const verbose = process.env['FAULTS_VERBOSE'] === '1';
@@ -273,7 +273,7 @@ describe('the saga under faults: crashes, broker cuts, duplicates, reordering an
     announceLane(
       'faults',
       'ran',
-      `${redactUrl(rabbit.url)} + ${
+      `${redactAmqpUrl(rabbit.url)} + ${
         mongo
           ? `${mongo.url}, ${replicas} replicas of each service`
           : 'memory (no MONGO_URL and no Docker: in-memory stores in each process, ONE replica per service)'

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import amqp, { type ConsumeMessage, type MessageProperties, type Options } from 'amqplib';
 import mongoose from 'mongoose';
-import { handleParked, type Point } from '@ridehail/shared';
+import { handleParked, redactAmqpUrl, type Point } from '@ridehail/shared';
 import { AUTHORIZATION_MADE_LOG } from '../../payment-service/src/main';
 import { SagaApi, metricValue } from './system/api';
 import { doubleEffectsOnTheBroker, formatAudit, runAudit, type AuditReport } from './system/audit';
@@ -18,7 +18,7 @@ import type { Runtime } from './system/stack';
 import type { TappedMessage } from './system/tap';
 import { Injector, connectionsNamed, cutConnections } from './faults';
 import { ownerOfConnection, portsConnectedTo, rssKb } from './procfs';
-import { deleteDeclared, management, redactUrl, type RabbitTarget } from './rabbit';
+import { deleteDeclared, management, type RabbitTarget } from './rabbit';
 import { ReplicaSet, type Replica } from './replicaSet';
 import { startSmtpSink, type SinkMessage, type SmtpSink } from './smtpSink';
 
@@ -1016,7 +1016,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     result = {
       ran: {
-        broker: redactUrl(broker.url),
+        broker: redactAmqpUrl(broker.url),
         store: options.mongoUrl.replace(/\/\/[^@/]*@/, '//***@'),
         brokerPrefix,
         mongoDbPrefix,
