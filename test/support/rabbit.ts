@@ -77,7 +77,8 @@ export function uniquePrefix(label = 't'): string {
   return `${label}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}.`;
 }
 
-function vhostOf(url: string): string {
+/** The vhost of the (first node's) AMQP URL, decoded; `/` when the URL names none. */
+export function vhostOf(url: string): string {
   const path = new URL(firstAmqpUrl(url)).pathname.replace(/^\//, '');
   return path.length > 0 ? decodeURIComponent(path) : '/';
 }
