@@ -35,7 +35,7 @@ import { announceLane } from '../support/lanes';
 import { releaseLaneResources } from '../support/stack';
 import { resolveMongo, type MongoTarget } from '../support/mongo';
 import { ReplicaSet } from '../support/replicaSet';
-import { management, resolveRabbit, uniquePrefix, unreachableReason, type RabbitTarget } from '../support/rabbit';
+import { managementUnreachableReason, resolveRabbit, uniquePrefix, unreachableReason, type RabbitTarget } from '../support/rabbit';
 import { startSmtpSink, type SmtpSink } from '../support/smtpSink';
 
 const verbose = process.env['FAULTS_VERBOSE'] === '1';
@@ -240,10 +240,10 @@ describe('the saga under faults: crashes, broker cuts, duplicates, reordering an
       this.skip();
     }
     brokerReachable = true;
-    const overview = await management(rabbit, 'GET', '/overview').catch((err: unknown) => ({ status: 0, body: String(err) }));
-    if (overview.status !== 200) {
+    const noManagement = await managementUnreachableReason(rabbit);
+    if (noManagement) {
       // Cutting connections from the broker side and reading bindings need the management plugin.
-      announceLane('faults', 'did not run', `no RabbitMQ management API at ${rabbit.managementUrl ?? '(none known)'}: ${overview.status}`);
+      announceLane('faults', 'did not run', noManagement);
       this.skip();
     }
     mongo = await resolveMongo();

@@ -72,6 +72,19 @@ export async function unreachableReason(url: string, timeoutMs = 5_000): Promise
   }
 }
 
+/**
+ * Asks the management API for its overview once; the reason it did not answer 200 (with `need`, what it is needed for,
+ * in brackets), or undefined when it did.
+ */
+export async function managementUnreachableReason(
+  target: Pick<RabbitTarget, 'url' | 'managementUrl'>,
+  need?: string,
+): Promise<string | undefined> {
+  const overview = await management(target, 'GET', '/overview').catch((err: unknown) => ({ status: 0, body: String(err) }));
+  if (overview.status === 200) return undefined;
+  return `no RabbitMQ management API at ${target.managementUrl ?? '(none known)'}${need ? ` (${need})` : ''}: ${overview.status}`;
+}
+
 /** A BROKER_PREFIX no other run uses, e.g. `t-lq3k9a-1f2e3d.`. */
 export function uniquePrefix(label = 't'): string {
   return `${label}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}.`;
