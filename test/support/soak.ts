@@ -6,7 +6,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChannelModel, ConsumeMessage, MessageProperties, Options } from 'amqplib';
-import mongoose from 'mongoose';
 import { connectToAnyNode, handleParked, redactAmqpUrl, type Point } from '@ridehail/shared';
 import { AUTHORIZATION_MADE_LOG } from '../../payment-service/src/main';
 import { SagaApi, metricValue } from './system/api';
@@ -21,6 +20,7 @@ import { ownerOfConnection, portsConnectedTo, rssKb } from './procfs';
 import { deleteDeclared, management, vhostOf, type RabbitTarget } from './rabbit';
 import { ReplicaSet, type Replica } from './replicaSet';
 import { startSmtpSink, type SinkMessage, type SmtpSink } from './smtpSink';
+import { dropLaneDatabases } from './stack';
 
 // ---- the paths of the offered load
 
@@ -1097,9 +1097,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       say(`could not delete the broker objects under ${brokerPrefix}: ${message(err)}`),
     );
     try {
-      const connection = await mongoose.createConnection(options.mongoUrl).asPromise();
-      for (const s of services) await connection.useDb(`${mongoDbPrefix}${s.database}`).dropDatabase();
-      await connection.close();
+      await dropLaneDatabases(options.mongoUrl, mongoDbPrefix);
     } catch (err) {
       say(`could not drop the databases ${mongoDbPrefix}*: ${message(err)}`);
     }
