@@ -17,7 +17,7 @@ import {
   type ScenarioResult,
   type World,
 } from '../support/system/scenarios';
-import { serviceKeys, serviceName, services, type ServiceKey } from '../support/system/services';
+import { serviceByKey, serviceKeys, serviceName, services, type ServiceKey } from '../support/system/services';
 import { openTap, type Tap, type TappedMessage } from '../support/system/tap';
 import {
   Injector,
@@ -93,7 +93,7 @@ describe('the saga under faults: crashes, broker cuts, duplicates, reordering an
 
   const queueOf = (key: ServiceKey) => `${brokerPrefix}${serviceName(key)}`;
   const dlqOf = (key: ServiceKey) => `${brokerPrefix}${serviceName(key)}.dlq`;
-  const exchangeOf = (key: ServiceKey) => `${brokerPrefix}${services.find((s) => s.key === key)?.exchange ?? ''}`;
+  const exchangeOf = (key: ServiceKey) => `${brokerPrefix}${serviceByKey(key).exchange}`;
 
   function live(): { rabbit: RabbitTarget; stack: ReplicaSet; tap: Tap; injector: Injector; sink: SmtpSink } {
     if (!rabbit || !stack || !tap || !injector || !sink) throw new Error('the lane did not start');
