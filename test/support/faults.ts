@@ -51,11 +51,6 @@ export async function bindingKeys(broker: Broker, queue: string, exchange: strin
     .map((b) => String(b.routing_key));
 }
 
-/** AMQP properties as the services set them for an envelope (DESIGN §4), so an injected copy looks like the original. */
-export function propertiesOfRaw(env: RawEnvelope): Options.Publish {
-  return propertiesOf(env);
-}
-
 /** A test's own connection to the broker: publishes with confirms and reads queues message by message. */
 export class Injector {
   private constructor(
@@ -79,8 +74,9 @@ export class Injector {
     });
   }
 
+  /** With the AMQP properties the services set for an envelope (DESIGN §4), so an injected copy looks like the original. */
   async publishEnvelope(exchange: string, routingKey: string, env: RawEnvelope): Promise<void> {
-    await this.publish(exchange, routingKey, JSON.stringify(env), propertiesOfRaw(env));
+    await this.publish(exchange, routingKey, JSON.stringify(env), propertiesOf(env));
   }
 
   /** Takes (and acks) every message currently in `queue`. */
