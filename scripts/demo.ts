@@ -1,10 +1,10 @@
 // `npm run demo`: runs every saga path of DESIGN §2 against the stack, prints each ride's timeline from the broker, audits.
 import os from 'node:os';
 import path from 'node:path';
-import { waitFor } from '@ridehail/shared';
+import { redactAmqpUrl, waitFor } from '@ridehail/shared';
 import { SagaApi, metricValue } from '../test/support/system/api';
 import { formatAudit, runAudit, type AuditReport } from '../test/support/system/audit';
-import { checkBroker, management, managementFromEnv, redactUrl, vhostOf } from '../test/support/system/broker';
+import { checkBroker, management, managementFromEnv, vhostOf } from '../test/support/system/broker';
 import { scriptEnvOrExit } from '../test/support/system/env';
 import { amountOf, type MoneyView } from '../test/support/system/http';
 import {
@@ -61,7 +61,7 @@ async function ensureStack(api: SagaApi, amqpUrl: string, brokerPrefix: string):
   const logFile = path.join(os.tmpdir(), `ridehail-demo-${process.pid}.log`);
   const mongoUrl = env.MONGO_URL;
   say(
-    `Starting ${missing.map((k) => `${k}-service`).join(', ')} (${missing.length === 4 ? 'none was running' : 'the others are running'}) against ${redactUrl(amqpUrl)}`,
+    `Starting ${missing.map((k) => `${k}-service`).join(', ')} (${missing.length === 4 ? 'none was running' : 'the others are running'}) against ${redactAmqpUrl(amqpUrl)}`,
   );
   if (!mongoUrl) say(paint(33, '  MONGO_URL is not set: the services keep their data IN MEMORY (gone when the demo stops them).'));
   say(dim(`  service logs → ${logFile}`));

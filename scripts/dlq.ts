@@ -2,8 +2,7 @@
 import { parseArgs } from 'node:util';
 import amqp from 'amqplib';
 import { z } from 'zod';
-import { handleParked, type ParkedAction, type ParkedFilter, type ParkedMessage } from '@ridehail/shared';
-import { redactUrl } from '../test/support/system/broker';
+import { handleParked, redactAmqpUrl, type ParkedAction, type ParkedFilter, type ParkedMessage } from '@ridehail/shared';
 import { scriptEnvOrExit } from '../test/support/system/env';
 import { services } from '../test/support/system/services';
 
@@ -150,7 +149,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify({ command: args.command, dryRun: args['dry-run'], results }, null, 2)}\n`);
     return;
   }
-  process.stdout.write(`broker ${redactUrl(env.AMQP_URL)}, queues ${env.BROKER_PREFIX}<service>.dlq\n`);
+  process.stdout.write(`broker ${redactAmqpUrl(env.AMQP_URL)}, queues ${env.BROKER_PREFIX}<service>.dlq\n`);
   for (const r of results) {
     if (args.command === 'show') {
       for (const m of r.messages) {

@@ -3,7 +3,7 @@
 // twice, no duplicate email is left unexplained), 1 when something was, 2 when it did not run.
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { resolveRabbit, unreachableReason, management } from '../test/support/rabbit';
+import { managementUnreachableReason, resolveRabbit, unreachableReason } from '../test/support/rabbit';
 import { formatSoakReport, runSoak, soakCounts } from '../test/support/soak';
 import { scriptEnvOrExit } from '../test/support/system/env';
 
@@ -67,9 +67,8 @@ async function main(): Promise<number> {
   try {
     const unreachable = await unreachableReason(rabbit.url);
     if (unreachable) didNotRun(`no broker: ${unreachable}`);
-    const overview = await management(rabbit, 'GET', '/overview').catch((err: unknown) => ({ status: 0, body: String(err) }));
-    if (overview.status !== 200)
-      didNotRun(`no RabbitMQ management API at ${rabbit.managementUrl ?? '(none known)'} (needed to cut connections): ${overview.status}`);
+    const noManagement = await managementUnreachableReason(rabbit, 'needed to cut connections');
+    if (noManagement) didNotRun(noManagement);
     if (args.replicas < 2)
       process.stdout.write('soak: one replica per service: no SIGKILLs (never all replicas of a service down at once)\n');
 

@@ -1,7 +1,8 @@
 // `npm run stack`: the four services as separate processes against the local broker, until Ctrl-C.
 import { parseArgs } from 'node:util';
+import { redactAmqpUrl } from '@ridehail/shared';
 import { z } from 'zod';
-import { checkBroker, redactUrl } from '../test/support/system/broker';
+import { checkBroker } from '../test/support/system/broker';
 import { scriptEnvOrExit } from '../test/support/system/env';
 import { prefixedOutput, startStack } from '../test/support/system/stack';
 
@@ -43,7 +44,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   await checkBroker(amqpUrl);
-  say(`broker ${redactUrl(amqpUrl)}${env.BROKER_PREFIX ? `, BROKER_PREFIX '${env.BROKER_PREFIX}'` : ''}; store ${mongoUrl ?? 'memory'}`);
+  say(
+    `broker ${redactAmqpUrl(amqpUrl)}${env.BROKER_PREFIX ? `, BROKER_PREFIX '${env.BROKER_PREFIX}'` : ''}; store ${mongoUrl ?? 'memory'}`,
+  );
 
   const stack = await startStack({
     amqpUrl,

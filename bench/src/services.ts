@@ -1,6 +1,5 @@
 // Starts the four services for a benchmark as four child processes (the stack of `npm run stack`): the bench reaches them only over HTTP and the broker.
 import type { ServiceInfo, ServiceKey, ServiceUrls } from '../../test/support/system/services';
-import type { SmtpSink } from '../../test/support/system/smtp';
 import { startStack } from '../../test/support/system/stack';
 
 export interface BenchServicesOptions {
@@ -20,7 +19,6 @@ export interface BenchServices {
   urls: ServiceUrls;
   /** 'memory' or the MongoDB URL the services use. */
   store: string;
-  smtp?: SmtpSink;
   /** Process ids of the services, for their CPU time. */
   pids: Partial<Record<ServiceKey, number>>;
   /** warn/error lines the services printed. */
@@ -47,7 +45,6 @@ export async function startBenchServices(options: BenchServicesOptions): Promise
   return {
     urls: stack.urls,
     store: stack.store,
-    smtp: stack.smtp,
     pids: Object.fromEntries(stack.processes.map((p) => [p.service.key, p.pid])),
     serviceWarnings,
     stop: async () => {

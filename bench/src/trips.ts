@@ -1,7 +1,7 @@
 // Trip history read speed (issue 7 item 7): one rider and one driver at 100 and at 10,000 trips, their summary and pages read over HTTP.
 import { performance } from 'node:perf_hooks';
 import { runServiceCommand } from '../../test/support/system/commands';
-import { services, type ServiceKey } from '../../test/support/system/services';
+import { serviceByKey, type ServiceKey } from '../../test/support/system/services';
 import { banner, brokerPrefix, mongoDbPrefix, record, type BenchContext } from './context';
 import { BenchHttp } from './http';
 import { startBenchServices, type BenchServices } from './services';
@@ -68,8 +68,7 @@ export async function runTripsBench(options: TripsBenchOptions): Promise<TripsBe
 
     const fillSeconds = { rider: 0, driver: 0 };
     const seed = async (key: ServiceKey, person: 'rider' | 'driver', id: string, from: number, to: number): Promise<void> => {
-      const service = services.find((s) => s.key === key);
-      if (!service) throw new Error(`no service ${key}`);
+      const service = serviceByKey(key);
       const t = performance.now();
       const result = await runServiceCommand(
         service,

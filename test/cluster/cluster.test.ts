@@ -2,7 +2,6 @@
 // queues; the node leading the service queues is SIGKILLed under load and started again; nothing may be lost.
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import mongoose from 'mongoose';
 import { connectToAnyNode, waitFor } from '@ridehail/shared';
 import { SagaApi } from '../support/system/api';
 import { formatAudit, runAudit, type AuditReport } from '../support/system/audit';
@@ -16,6 +15,7 @@ import { announceLane } from '../support/lanes';
 import { resolveMongo, type MongoTarget } from '../support/mongo';
 import { uniquePrefix } from '../support/rabbit';
 import { startSmtpSink, type SmtpSink } from '../support/smtpSink';
+import { dropLaneDatabases } from '../support/stack';
 
 const verbose = process.env['CLUSTER_VERBOSE'] === '1';
 
@@ -126,11 +126,7 @@ describe('the saga on a 3-node RabbitMQ cluster: the node leading the service qu
     if (stack) await attempt('stopping the services', () => stack!.stop());
     if (sink) await attempt('stopping the SMTP sink', () => sink!.stop());
     if (mongo) {
-      await attempt('dropping the databases', async () => {
-        const connection = await mongoose.createConnection(mongo!.url).asPromise();
-        for (const s of services) await connection.useDb(`${mongoDbPrefix}${s.database}`).dropDatabase();
-        await connection.close();
-      });
+      await attempt('dropping the databases', () => dropLaneDatabases(mongo!.url, mongoDbPrefix));
       await attempt('releasing MongoDB', () => mongo!.stop());
     }
     // Last, whatever happened above: every node started here is stopped and its folder removed.

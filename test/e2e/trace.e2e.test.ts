@@ -9,9 +9,10 @@ import { start as startNotification } from '../../notification-service/src/main'
 import { start as startPayment } from '../../payment-service/src/main';
 import { start as startRide } from '../../ride-service/src/main';
 import { announceLane } from '../support/lanes';
-import { resolveMongo } from '../support/mongo';
-import { deleteDeclared, resolveRabbit, uniquePrefix, unreachableReason, type RabbitTarget } from '../support/rabbit';
+import { resolveMongo, type MongoTarget } from '../support/mongo';
+import { resolveRabbit, uniquePrefix, unreachableReason, type RabbitTarget } from '../support/rabbit';
 import { startSmtpSink, type SmtpSink } from '../support/smtpSink';
+import { releaseLaneResources } from '../support/stack';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/;
 
@@ -28,7 +29,9 @@ describe('one trace per saga across the four services', function () {
   this.timeout(60_000);
   const exporter = new InMemorySpanExporter();
   const brokerPrefix = uniquePrefix('trace');
+  const mongoDbPrefix = `trace_${randomBytes(3).toString('hex')}_`;
   let rabbit: RabbitTarget | undefined;
+  let mongo: MongoTarget | null = null;
   let smtp: SmtpSink | undefined;
   const running: RunningService[] = [];
 
@@ -40,7 +43,7 @@ describe('one trace per saga across the four services', function () {
       announceLane('e2e/trace', 'did not run', `no broker: ${unreachable}`);
       throw new Error(`the trace test needs RabbitMQ: ${unreachable}`);
     }
-    const mongo = await resolveMongo();
+    mongo = await resolveMongo();
     // This process's tracer provider, with the in-memory exporter (whatever an earlier test registered is ended first).
     await stopTracing();
     startTracing({ serviceName: 'trace-test', spanProcessors: [new SimpleSpanProcessor(exporter)] });
@@ -49,7 +52,7 @@ describe('one trace per saga across the four services', function () {
       PORT: '0',
       AMQP_URL: rabbit.url,
       BROKER_PREFIX: brokerPrefix,
-      MONGO_DB_PREFIX: `trace_${randomBytes(3).toString('hex')}_`,
+      MONGO_DB_PREFIX: mongoDbPrefix,
       LOG_LEVEL: 'warn',
       SMTP_URL: smtp.url,
       ...(mongo ? { MONGO_URL: mongo.url } : {}),
@@ -69,8 +72,7 @@ describe('one trace per saga across the four services', function () {
     for (const svc of running.reverse()) await svc.stop();
     await stopTracing();
     await smtp?.stop();
-    if (rabbit) await deleteDeclared(rabbit, brokerPrefix);
-    await rabbit?.stop();
+    await releaseLaneResources({ rabbit, brokerPrefix, mongo, mongoDbPrefix });
   });
 
   it('continues the caller’s traceparent from POST /rides through every publish and handler to the last email', async () => {

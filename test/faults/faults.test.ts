@@ -2,7 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { GetMessage } from 'amqplib';
-import { createEnvelope, waitFor, type RawEnvelope } from '@ridehail/shared';
+import { createEnvelope, redactAmqpUrl, waitFor, type RawEnvelope } from '@ridehail/shared';
 import { SagaApi } from '../support/system/api';
 import { formatAudit, runAudit, type AuditReport } from '../support/system/audit';
 import type { RideView } from '../support/system/http';
@@ -17,7 +17,7 @@ import {
   type ScenarioResult,
   type World,
 } from '../support/system/scenarios';
-import { serviceKeys, serviceName, services, type ServiceKey } from '../support/system/services';
+import { serviceByKey, serviceKeys, serviceName, services, type ServiceKey } from '../support/system/services';
 import { openTap, type Tap, type TappedMessage } from '../support/system/tap';
 import {
   Injector,
@@ -35,7 +35,7 @@ import { announceLane } from '../support/lanes';
 import { releaseLaneResources } from '../support/stack';
 import { resolveMongo, type MongoTarget } from '../support/mongo';
 import { ReplicaSet } from '../support/replicaSet';
-import { management, redactUrl, resolveRabbit, uniquePrefix, unreachableReason, type RabbitTarget } from '../support/rabbit';
+import { managementUnreachableReason, resolveRabbit, uniquePrefix, unreachableReason, type RabbitTarget } from '../support/rabbit';
 import { startSmtpSink, type SmtpSink } from '../support/smtpSink';
 
 const verbose = process.env['FAULTS_VERBOSE'] === '1';
@@ -93,7 +93,7 @@ describe('the saga under faults: crashes, broker cuts, duplicates, reordering an
 
   const queueOf = (key: ServiceKey) => `${brokerPrefix}${serviceName(key)}`;
   const dlqOf = (key: ServiceKey) => `${brokerPrefix}${serviceName(key)}.dlq`;
-  const exchangeOf = (key: ServiceKey) => `${brokerPrefix}${services.find((s) => s.key === key)?.exchange ?? ''}`;
+  const exchangeOf = (key: ServiceKey) => `${brokerPrefix}${serviceByKey(key).exchange}`;
 
   function live(): { rabbit: RabbitTarget; stack: ReplicaSet; tap: Tap; injector: Injector; sink: SmtpSink } {
     if (!rabbit || !stack || !tap || !injector || !sink) throw new Error('the lane did not start');
@@ -240,10 +240,10 @@ describe('the saga under faults: crashes, broker cuts, duplicates, reordering an
       this.skip();
     }
     brokerReachable = true;
-    const overview = await management(rabbit, 'GET', '/overview').catch((err: unknown) => ({ status: 0, body: String(err) }));
-    if (overview.status !== 200) {
+    const noManagement = await managementUnreachableReason(rabbit);
+    if (noManagement) {
       // Cutting connections from the broker side and reading bindings need the management plugin.
-      announceLane('faults', 'did not run', `no RabbitMQ management API at ${rabbit.managementUrl ?? '(none known)'}: ${overview.status}`);
+      announceLane('faults', 'did not run', noManagement);
       this.skip();
     }
     mongo = await resolveMongo();
@@ -273,7 +273,7 @@ describe('the saga under faults: crashes, broker cuts, duplicates, reordering an
     announceLane(
       'faults',
       'ran',
-      `${redactUrl(rabbit.url)} + ${
+      `${redactAmqpUrl(rabbit.url)} + ${
         mongo
           ? `${mongo.url}, ${replicas} replicas of each service`
           : 'memory (no MONGO_URL and no Docker: in-memory stores in each process, ONE replica per service)'

@@ -3,7 +3,7 @@
 // duplicated and reordered, then the drain — and its counts asserted.
 import { expect } from 'chai';
 import { announceLane } from '../support/lanes';
-import { management, resolveRabbit, unreachableReason, type RabbitTarget } from '../support/rabbit';
+import { managementUnreachableReason, resolveRabbit, unreachableReason, type RabbitTarget } from '../support/rabbit';
 import { formatSoakReport, runSoak, soakCounts, type SoakReport } from '../support/soak';
 
 /** Sagas per second: modest, so that two shared cores run 8 service processes, the broker, MongoDB and the lane. */
@@ -34,9 +34,9 @@ describe('soak (short form): two replicas of every service under load while kill
       announceLane('soak', 'did not run', `no broker: ${unreachable}`);
       this.skip();
     }
-    const overview = await management(rabbit, 'GET', '/overview').catch((err: unknown) => ({ status: 0, body: String(err) }));
-    if (overview.status !== 200) {
-      announceLane('soak', 'did not run', `no RabbitMQ management API at ${rabbit.managementUrl ?? '(none known)'}: ${overview.status}`);
+    const noManagement = await managementUnreachableReason(rabbit);
+    if (noManagement) {
+      announceLane('soak', 'did not run', noManagement);
       this.skip();
     }
     const started = Date.now();

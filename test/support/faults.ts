@@ -1,10 +1,10 @@
 // Fault injection for the faults and soak lanes: broker-side connection cuts, raw publishing, counters over every replica.
 import { randomUUID } from 'node:crypto';
 import type { ChannelModel, ConfirmChannel, GetMessage, Options } from 'amqplib';
-import { connectToAnyNode, firstAmqpUrl, propertiesOf, type RawEnvelope } from '@ridehail/shared';
+import { connectToAnyNode, propertiesOf, type RawEnvelope } from '@ridehail/shared';
 import { metricValue } from './system/api';
 import { serviceKeys, type ServiceKey } from './system/services';
-import { management, type RabbitTarget } from './rabbit';
+import { management, vhostOf, type RabbitTarget } from './rabbit';
 import type { Replica, ReplicaSet } from './replicaSet';
 
 type Broker = Pick<RabbitTarget, 'url' | 'managementUrl'>;
@@ -43,17 +43,12 @@ export async function cutConnections(broker: Broker, connections: readonly Broke
 
 /** The routing keys a queue is bound with on `exchange` (from the management API). */
 export async function bindingKeys(broker: Broker, queue: string, exchange: string): Promise<string[]> {
-  const vhost = encodeURIComponent(decodeURIComponent(new URL(firstAmqpUrl(broker.url)).pathname.replace(/^\//, '')) || '/');
+  const vhost = encodeURIComponent(vhostOf(broker.url));
   const res = await management(broker, 'GET', `/queues/${vhost}/${encodeURIComponent(queue)}/bindings`);
   if (res.status !== 200 || !Array.isArray(res.body)) throw new Error(`management GET bindings of ${queue} answered ${res.status}`);
   return (res.body as { source?: unknown; routing_key?: unknown }[])
     .filter((b) => b.source === exchange && typeof b.routing_key === 'string')
     .map((b) => String(b.routing_key));
-}
-
-/** AMQP properties as the services set them for an envelope (DESIGN §4), so an injected copy looks like the original. */
-export function propertiesOfRaw(env: RawEnvelope): Options.Publish {
-  return propertiesOf(env);
 }
 
 /** A test's own connection to the broker: publishes with confirms and reads queues message by message. */
@@ -79,8 +74,9 @@ export class Injector {
     });
   }
 
+  /** With the AMQP properties the services set for an envelope (DESIGN §4), so an injected copy looks like the original. */
   async publishEnvelope(exchange: string, routingKey: string, env: RawEnvelope): Promise<void> {
-    await this.publish(exchange, routingKey, JSON.stringify(env), propertiesOfRaw(env));
+    await this.publish(exchange, routingKey, JSON.stringify(env), propertiesOf(env));
   }
 
   /** Takes (and acks) every message currently in `queue`. */

@@ -1,6 +1,6 @@
 // Finds a RabbitMQ for the messaging lane: AMQP_URL, else a testcontainers broker when a container runtime is reachable, else the local one.
 import { randomBytes } from 'node:crypto';
-import { connectToAnyNode, firstAmqpUrl } from '@ridehail/shared';
+import { connectToAnyNode, firstAmqpUrl, redactAmqpUrl } from '@ridehail/shared';
 import { containerRuntimeReachable, shared, type Located } from './sharedInfra';
 
 export interface RabbitTarget {
@@ -39,7 +39,7 @@ async function locate(): Promise<LocatedBroker> {
   if (url) {
     // Several nodes of one cluster (comma separated): the management API of the first.
     const managementUrl = process.env.RABBITMQ_MANAGEMENT_URL ?? `http://${new URL(firstAmqpUrl(url)).hostname || '127.0.0.1'}:15672`;
-    return { url, managementUrl, source: `AMQP_URL (${redactUrl(url)})`, shutdown: async () => undefined };
+    return { url, managementUrl, source: `AMQP_URL (${redactAmqpUrl(url)})`, shutdown: async () => undefined };
   }
   if (await containerRuntimeReachable()) {
     const { RabbitMQContainer } = await import('@testcontainers/rabbitmq');
@@ -68,8 +68,21 @@ export async function unreachableReason(url: string, timeoutMs = 5_000): Promise
     await conn.close();
     return null;
   } catch (err) {
-    return `${redactUrl(url)} unreachable: ${err instanceof Error ? err.message : String(err)}`;
+    return `${redactAmqpUrl(url)} unreachable: ${err instanceof Error ? err.message : String(err)}`;
   }
+}
+
+/**
+ * Asks the management API for its overview once; the reason it did not answer 200 (with `need`, what it is needed for,
+ * in brackets), or undefined when it did.
+ */
+export async function managementUnreachableReason(
+  target: Pick<RabbitTarget, 'url' | 'managementUrl'>,
+  need?: string,
+): Promise<string | undefined> {
+  const overview = await management(target, 'GET', '/overview').catch((err: unknown) => ({ status: 0, body: String(err) }));
+  if (overview.status === 200) return undefined;
+  return `no RabbitMQ management API at ${target.managementUrl ?? '(none known)'}${need ? ` (${need})` : ''}: ${overview.status}`;
 }
 
 /** A BROKER_PREFIX no other run uses, e.g. `t-lq3k9a-1f2e3d.`. */
@@ -77,11 +90,8 @@ export function uniquePrefix(label = 't'): string {
   return `${label}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}.`;
 }
 
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/,]*):[^@/,]*@/g, '//$1:***@');
-}
-
-function vhostOf(url: string): string {
+/** The vhost of the (first node's) AMQP URL, decoded; `/` when the URL names none. */
+export function vhostOf(url: string): string {
   const path = new URL(firstAmqpUrl(url)).pathname.replace(/^\//, '');
   return path.length > 0 ? decodeURIComponent(path) : '/';
 }

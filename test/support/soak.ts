@@ -5,9 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import amqp, { type ConsumeMessage, type MessageProperties, type Options } from 'amqplib';
-import mongoose from 'mongoose';
-import { handleParked, type Point } from '@ridehail/shared';
+import type { ChannelModel, ConsumeMessage, MessageProperties, Options } from 'amqplib';
+import { connectToAnyNode, handleParked, redactAmqpUrl, type Point } from '@ridehail/shared';
 import { AUTHORIZATION_MADE_LOG } from '../../payment-service/src/main';
 import { SagaApi, metricValue } from './system/api';
 import { doubleEffectsOnTheBroker, formatAudit, runAudit, type AuditReport } from './system/audit';
@@ -18,9 +17,10 @@ import type { Runtime } from './system/stack';
 import type { TappedMessage } from './system/tap';
 import { Injector, connectionsNamed, cutConnections } from './faults';
 import { ownerOfConnection, portsConnectedTo, rssKb } from './procfs';
-import { deleteDeclared, management, redactUrl, type RabbitTarget } from './rabbit';
+import { deleteDeclared, management, vhostOf, type RabbitTarget } from './rabbit';
 import { ReplicaSet, type Replica } from './replicaSet';
 import { startSmtpSink, type SinkMessage, type SmtpSink } from './smtpSink';
+import { dropLaneDatabases } from './stack';
 
 // ---- the paths of the offered load
 
@@ -381,7 +381,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     retryReasons.set(reason, (retryReasons.get(reason) ?? 0) + 1);
   };
   let injector: Injector | undefined;
-  let tapConnection: amqp.ChannelModel | undefined;
+  let tapConnection: ChannelModel | undefined;
   const tapped: TappedMessage[] = [];
   let notEnvelopes = 0;
   const injected = new Set<string>();
@@ -434,7 +434,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     injector = await Injector.open(broker.url, `${brokerPrefix}soak.injector`);
     const inj = injector;
-    tapConnection = await amqp.connect(broker.url, { clientProperties: { connection_name: `${brokerPrefix}soak.tap` } });
+    tapConnection = await connectToAnyNode(broker.url, { clientProperties: { connection_name: `${brokerPrefix}soak.tap` } });
     tapConnection.on('error', (err: unknown) => faults.faultErrors.push(`tap connection: ${message(err)}`));
     const tapChannel = await tapConnection.createChannel();
     const tapQueue = `${brokerPrefix}soak.tap.${run}`;
@@ -751,7 +751,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           }
         }),
       );
-    const vhost = encodeURIComponent(decodeURIComponent(new URL(broker.url).pathname.replace(/^\//, '')) || '/');
+    const vhost = encodeURIComponent(vhostOf(broker.url));
     const queuesNow = async (): Promise<Array<{ name: string; messages: number }>> => {
       const res = await management(broker, 'GET', `/queues/${vhost}?columns=name,messages`);
       if (res.status !== 200 || !Array.isArray(res.body)) throw new Error(`management GET /queues answered ${res.status}`);
@@ -819,7 +819,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     // parked messages, by service, type and reason
     const parkedMessages: Array<{ service: string; type: string; reason: string; rideId: string }> = [];
-    const dlqConnection = await amqp.connect(broker.url);
+    const dlqConnection = await connectToAnyNode(broker.url);
     try {
       for (const s of services) {
         const outcome = await handleParked(dlqConnection, {
@@ -1016,7 +1016,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     result = {
       ran: {
-        broker: redactUrl(broker.url),
+        broker: redactAmqpUrl(broker.url),
         store: options.mongoUrl.replace(/\/\/[^@/]*@/, '//***@'),
         brokerPrefix,
         mongoDbPrefix,
@@ -1097,9 +1097,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       say(`could not delete the broker objects under ${brokerPrefix}: ${message(err)}`),
     );
     try {
-      const connection = await mongoose.createConnection(options.mongoUrl).asPromise();
-      for (const s of services) await connection.useDb(`${mongoDbPrefix}${s.database}`).dropDatabase();
-      await connection.close();
+      await dropLaneDatabases(options.mongoUrl, mongoDbPrefix);
     } catch (err) {
       say(`could not drop the databases ${mongoDbPrefix}*: ${message(err)}`);
     }

@@ -21,9 +21,14 @@ export async function releaseLaneResources(lane: {
     await lane.rabbit.stop();
   }
   if (lane.mongo) {
-    const connection = await mongoose.createConnection(lane.mongo.url).asPromise();
-    for (const s of services) await connection.useDb(`${lane.mongoDbPrefix}${s.database}`).dropDatabase();
-    await connection.close();
+    await dropLaneDatabases(lane.mongo.url, lane.mongoDbPrefix);
     await lane.mongo.stop();
   }
+}
+
+/** Drops the databases the four services kept under `prefix` (MONGO_DB_PREFIX) on the MongoDB at `mongoUrl`. */
+export async function dropLaneDatabases(mongoUrl: string, prefix: string): Promise<void> {
+  const connection = await mongoose.createConnection(mongoUrl).asPromise();
+  for (const s of services) await connection.useDb(`${prefix}${s.database}`).dropDatabase();
+  await connection.close();
 }

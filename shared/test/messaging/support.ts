@@ -1,14 +1,14 @@
 // Shared setup of the messaging lane: one broker per run, a fresh BROKER_PREFIX per suite, factories and queue readers.
 import { randomUUID } from 'node:crypto';
 import type { Channel, ChannelModel, GetMessage } from 'amqplib';
-import { connectToAnyNode } from '../../src/messaging/connection';
+import { connectToAnyNode, redactAmqpUrl } from '../../src/messaging/connection';
 import { createEnvelope, type Envelope } from '../../src/envelope';
 import { createLogger, type Logger } from '../../src/logger';
 import { outboxRecordOf } from '../../src/wire';
 import type { OutboxRecord } from '../../src/store/port';
 import { waitFor } from '../../src/waitFor';
 import { announceLane } from '../../../test/support/lanes';
-import { deleteDeclared, redactUrl, resolveRabbit, uniquePrefix, unreachableReason, type RabbitTarget } from '../../../test/support/rabbit';
+import { deleteDeclared, resolveRabbit, uniquePrefix, unreachableReason, type RabbitTarget } from '../../../test/support/rabbit';
 
 export const LANE = 'messaging/rabbitmq';
 
@@ -36,7 +36,7 @@ export function useBroker(label: string): BrokerContext {
       await broker.stop();
       this.skip();
     }
-    announceLane(LANE, 'ran', `${redactUrl(broker.url)} (${broker.source})`);
+    announceLane(LANE, 'ran', `${redactAmqpUrl(broker.url)} (${broker.source})`);
     ctx.broker = broker;
     ctx.prefix = uniquePrefix(label);
     ctx.conn = await connectToAnyNode(broker.url);

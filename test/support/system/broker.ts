@@ -1,5 +1,5 @@
 // Broker helpers for the scripts: a reachability check and the RabbitMQ management HTTP API (tracing, cleanup).
-import { connectToAnyNode, firstAmqpUrl } from '@ridehail/shared';
+import { connectToAnyNode, firstAmqpUrl, redactAmqpUrl } from '@ridehail/shared';
 import { scriptEnv, type ScriptEnv } from './env';
 
 /** Connects once (to the first node that answers, when AMQP_URL lists several) and closes; says what to do when none is there. */
@@ -9,16 +9,11 @@ export async function checkBroker(amqpUrl: string, timeoutMs = 5000): Promise<vo
     await connection.close();
   } catch (err) {
     throw new Error(
-      `RabbitMQ is not reachable at ${redactUrl(amqpUrl)} (${(err as Error).message || String(err)}). ` +
+      `RabbitMQ is not reachable at ${redactAmqpUrl(amqpUrl)} (${(err as Error).message || String(err)}). ` +
         'Start it (e.g. `rabbitmq-server -detached`, or `docker compose up -d rabbitmq`) or point AMQP_URL at one.',
       { cause: err },
     );
   }
-}
-
-/** The URL (or comma-separated URLs) without passwords. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/,]*):[^@/,]*@/g, '//$1:***@');
 }
 
 export interface ManagementOptions {

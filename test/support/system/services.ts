@@ -64,10 +64,14 @@ export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 
 export const serviceKeys: readonly ServiceKey[] = services.map((s) => s.key);
 
-export function serviceName(key: ServiceKey): string {
+export function serviceByKey(key: ServiceKey): ServiceInfo {
   const found = services.find((s) => s.key === key);
   if (!found) throw new Error(`unknown service ${key}`);
-  return found.name;
+  return found;
+}
+
+export function serviceName(key: ServiceKey): string {
+  return serviceByKey(key).name;
 }
 
 /** Base URLs from RIDE_SERVICE_URL etc., else http://127.0.0.1:3001-3004. */
